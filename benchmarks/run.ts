@@ -1,0 +1,31 @@
+/**
+ * Benchmark runner: `npm run bench -- [module] [--quick] [--json file]`.
+ * Modules register here as they land.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { machine } from './_shared.ts';
+import { runCoreBench } from './core.bench.ts';
+
+const suites: Record<string, (quick: boolean) => unknown> = {
+  core: runCoreBench,
+};
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { quick: { type: 'boolean' }, json: { type: 'string' } },
+});
+const selected = positionals.length > 0 ? positionals : Object.keys(suites);
+for (const name of selected) {
+  if (!(name in suites)) {
+    console.error(`unknown benchmark '${name}'; available: ${Object.keys(suites).join(', ')}`);
+    process.exit(2);
+  }
+}
+console.log(`privagg benchmarks on ${machine()}`);
+const results: Record<string, unknown> = { machine: machine(), date: new Date().toISOString() };
+for (const name of selected) {
+  console.log(`\n== ${name} ==`);
+  results[name] = suites[name]?.(values.quick ?? false);
+}
+if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));

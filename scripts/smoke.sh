@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Bundle smoke test: pack the package, install the tarball into an empty project, import every
+# subpath listed in package.json "exports" from the built files, and run the CLI from it.
+# Writes a vitest-style JSON summary to $SMOKE_JSON when set.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+node="$root/node_modules/.bin/node"
+[ -x "$node" ] || node="$(command -v node)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cd "$root"
+tarball="$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -n 1)"
+mkdir -p "$work/app"
+cd "$work/app"
+cat > package.json <<'JSON'
+{ "name": "privagg-smoke", "version": "0.0.0", "private": true, "type": "module" }
+JSON
+npm install --silent --no-audit --no-fund "$work/$tarball" >/dev/null 2>&1 || npm install --no-audit --no-fund "$work/$tarball"
+
+cat > smoke.mjs <<'JS'
+import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+const pkg = JSON.parse(readFileSync('node_modules/privagg/package.json', 'utf8'));
+const results = [];
+async function check(name, fn) {
+  try { await fn(); results.push({ name, ok: true }); console.log(`ok   ${name}`); }
+  catch (e) { results.push({ name, ok: false }); console.log(`FAIL ${name}: ${e.message}`); }
+}
+for (const sub of Object.keys(pkg.exports)) {
+  if (sub === './package.json') continue;
+  const spec = sub === '.' ? 'privagg' : `privagg/${sub.slice(2)}`;
+  await check(`import ${spec}`, async () => {
+    const m = await import(spec);
+    const names = Object.keys(m);
+    if (names.length === 0) throw new Error('no exports');
+    const types = pkg.exports[sub].types;
+    readFileSync(`node_modules/privagg/${types}`, 'utf8');
+  });
+}
+await check('root API works from the bundle', async () => {
+  const { randomBytes, PrivaggError, isPrivaggError } = await import('privagg');
+  if (randomBytes(16).length !== 16) throw new Error('randomBytes');
+  if (!isPrivaggError(new PrivaggError('OVERFLOW', 'x'))) throw new Error('isPrivaggError');
+});
+await check('privagg --version from the installed bin', async () => {
+  const v = execFileSync('node_modules/.bin/privagg', ['--version'], { encoding: 'utf8' }).trim();
+  if (v !== pkg.version) throw new Error(`printed ${v}, package is ${pkg.version}`);
+});
+await check('privagg doctor from the installed bin', async () => {
+  const out = execFileSync('node_modules/.bin/privagg', ['doctor'], { encoding: 'utf8' });
+  if (!out.includes('privagg can run here.')) throw new Error(out);
+});
+const failed = results.filter((r) => !r.ok).length;
+if (process.env.SMOKE_JSON)
+  writeFileSync(process.env.SMOKE_JSON, JSON.stringify({ numPassedTests: results.length - failed, numFailedTests: failed, numPendingTests: 0 }));
+console.log(`smoke: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
+JS
+PATH="$(dirname "$node"):$PATH" "$node" smoke.mjs

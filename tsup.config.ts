@@ -1,0 +1,34 @@
+import { defineConfig } from 'tsup';
+
+/** Library entries: one per public subpath (a subpath is added when its module lands). */
+const libraryEntries = {
+  index: 'src/index.ts',
+};
+
+const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];
+
+export default defineConfig([
+  {
+    entry: libraryEntries,
+    format: ['esm'],
+    platform: 'neutral',
+    target: 'es2022',
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    splitting: true,
+    treeshake: true,
+    external,
+  },
+  {
+    entry: { cli: 'src/cli/index.ts' },
+    format: ['esm'],
+    platform: 'node',
+    target: 'node22',
+    dts: false,
+    sourcemap: true,
+    clean: false,
+    splitting: false,
+    external,
+  },
+]);
