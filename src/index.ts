@@ -1,8 +1,26 @@
 /**
- * privagg: private aggregation for federated learning. The root entry holds the common types
- * (errors, randomness) today; the private-aggregate API joins it as the modules land.
+ * privagg: private aggregation for federated learning. The root entry holds the private-aggregate
+ * API (`planAggregation`) and the common types (errors, randomness).
  * @module
  */
-export { PrivaggError, isPrivaggError, ERROR_CODES, type ErrorCode } from './core/errors.ts';
-export { type Rng, randomBytes, deterministicRngForTesting } from './core/random.ts';
+export {
+  type AccountantConfig,
+  type AggregationConfig,
+  type AggregationPlan,
+  type AggregationResult,
+  type ClipConfig,
+  type DropoutSchedule,
+  flattenUpdate,
+  type ModelUpdate,
+  type PlanDescription,
+  type PrivacyConfig,
+  planAggregation,
+  type ProtectionConfig,
+  type QuantizationConfig,
+  restoreUpdate,
+  type SimulateOptions,
+  type UpdateLayout,
+} from './aggregate/index.ts';
+export { ERROR_CODES, type ErrorCode, isPrivaggError, PrivaggError } from './core/errors.ts';
+export { deterministicRngForTesting, type Rng, randomBytes } from './core/random.ts';
 export { VERSION } from './version.ts';

@@ -1,0 +1,225 @@
+/**
+ * The configuration of a private aggregation, and its validation. Everything a plan needs is
+ * checked here, before any client is contacted.
+ * @module
+ */
+import { aFinite, aInteger, aNumberInRange, aOptions } from '../core/validate.ts';
+
+/**
+ * Per-client clipping: the L2 norm or the largest absolute coordinate of each client's vector
+ * is scaled down to this bound before anything else happens. Clipping is counted, never silent.
+ * @since 0.1.0
+ * @public
+ */
+export type ClipConfig = { readonly l2: number } | { readonly linf: number };
+
+/**
+ * Fixed-point encoding of the vectors into the ring Z_{2^ringBits}.
+ * @since 0.1.0
+ * @public
+ */
+export interface QuantizationConfig {
+  /** Ring size k: 2..62 (k > 32 uses the two-limb representation). */
+  readonly ringBits: number;
+  /** Multiplier applied before stochastic rounding; a power of two is recommended. */
+  readonly scale: number;
+}
+
+/**
+ * How the inputs are hidden from the aggregator.
+ * - `none`: the server sees every vector (for baselines; labelled insecure in the report).
+ * - `secagg` / `secagg+`: secure aggregation (complete graph / sparse Harary graph).
+ * - `shamir`: each client sends additive (threshold = servers) or Shamir shares to several
+ *   non-colluding servers, Prio-style.
+ * - `ckks`: clients encrypt under CKKS; the aggregator adds ciphertexts.
+ * @since 0.1.0
+ * @public
+ */
+export type ProtectionConfig =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'secagg' | 'secagg+';
+      /** @defaultValue `'semi-honest'` */
+      readonly threat?: 'semi-honest' | 'malicious';
+      /** Fraction of the cohort that may drop out, in [0, 1). @defaultValue `0.1` */
+      readonly dropoutTolerance?: number;
+    }
+  | {
+      readonly kind: 'shamir';
+      /** Number of non-colluding servers, 2..64. */
+      readonly servers: number;
+      /** Shares needed to reconstruct; equal to `servers` for additive sharing. @defaultValue `servers` */
+      readonly threshold?: number;
+    }
+  | {
+      readonly kind: 'ckks';
+      /** @defaultValue `'single'` */
+      readonly keys?: 'single' | 'threshold';
+    };
+
+/**
+ * The differential-privacy target of the whole run (all rounds together).
+ * - `central-dp`: the aggregator adds noise to the sum (it must be trusted with the sum).
+ * - `distributed-dp`: each client adds a share of the noise inside the protected vector, so the
+ *   sum released by secure aggregation is already private (needs secagg, secagg+ or shamir).
+ * @since 0.1.0
+ * @public
+ */
+export type PrivacyConfig =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'central-dp' | 'distributed-dp';
+      /** @defaultValue `'discrete-gaussian'` */
+      readonly mechanism?: 'discrete-gaussian' | 'skellam';
+      readonly epsilon: number;
+      readonly delta: number;
+    };
+
+/**
+ * How rounds compose.
+ * @since 0.1.0
+ * @public
+ */
+export interface AccountantConfig {
+  /** @defaultValue `'rdp'` */
+  readonly kind?: 'rdp';
+  /** Number of rounds the budget must cover. @defaultValue `1` */
+  readonly rounds?: number;
+  /** Probability that a given client takes part in a round (Poisson sampling). @defaultValue `1` */
+  readonly samplingRate?: number;
+}
+
+/**
+ * Everything {@link planAggregation} needs.
+ * @since 0.1.0
+ * @public
+ */
+export interface AggregationConfig {
+  /** Length of every client's vector. */
+  readonly dimension: number;
+  /** Cohort size per round, and the fewest clients a round may finish with. */
+  readonly clients: { readonly expected: number; readonly minimum: number };
+  /** Required whenever privacy is not `none` (DP needs a sensitivity bound). */
+  readonly clip?: ClipConfig;
+  /** Resolved from the clip bound and the cohort when absent. */
+  readonly quantization?: QuantizationConfig;
+  readonly protection: ProtectionConfig;
+  readonly privacy: PrivacyConfig;
+  readonly accountant?: AccountantConfig;
+  /**
+   * Weighted mean: each client submits a weight in [0, maxWeight] that travels inside the
+   * protected vector (never in the clear). @defaultValue unweighted
+   */
+  readonly weights?: { readonly max: number };
+}
+
+const KINDS_PROTECTION = ['none', 'secagg', 'secagg+', 'shamir', 'ckks'] as const;
+const KINDS_PRIVACY = ['none', 'central-dp', 'distributed-dp'] as const;
+
+/** @internal Largest supported vector length (2^26 coordinates). */
+export const MAX_DIMENSION: number = 2 ** 26;
+
+function oneOf<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+): asserts value is T {
+  if (typeof value !== 'string')
+    throw new TypeError(`"${name}" expected a string, got ${typeof value}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new RangeError(`"${name}" expected one of ${allowed.join(', ')}, got ${value}`);
+}
+
+/**
+ * @internal Check the shape and ranges of a config (unknown keys, types, NaN, ranges). The
+ * cross-parameter safety checks live in the planner.
+ */
+export function validateConfig(config: AggregationConfig): void {
+  aOptions('config', config, [
+    'dimension',
+    'clients',
+    'clip',
+    'quantization',
+    'protection',
+    'privacy',
+    'accountant',
+    'weights',
+  ]);
+  aInteger('dimension', config.dimension, 1, MAX_DIMENSION);
+  aOptions('clients', config.clients, ['expected', 'minimum']);
+  aInteger('clients.expected', config.clients.expected, 1, 1_000_000);
+  aInteger('clients.minimum', config.clients.minimum, 1, 1_000_000);
+  if (config.clients.minimum > config.clients.expected)
+    throw new RangeError(
+      `"clients.minimum" (${config.clients.minimum}) exceeds "clients.expected" (${config.clients.expected})`,
+    );
+  if (config.clip !== undefined) {
+    aOptions('clip', config.clip, ['l2', 'linf']);
+    const keys = Object.keys(config.clip);
+    if (keys.length !== 1) throw new TypeError('"clip" expected exactly one of { l2 } or { linf }');
+    const bound = 'l2' in config.clip ? config.clip.l2 : config.clip.linf;
+    aFinite(`clip.${keys[0]}`, bound);
+    if (!(bound > 0)) throw new RangeError(`"clip.${keys[0]}" expected > 0, got ${bound}`);
+  }
+  if (config.quantization !== undefined) {
+    aOptions('quantization', config.quantization, ['ringBits', 'scale']);
+    aInteger('quantization.ringBits', config.quantization.ringBits, 2, 62);
+    aFinite('quantization.scale', config.quantization.scale);
+    if (!(config.quantization.scale > 0))
+      throw new RangeError(`"quantization.scale" expected > 0, got ${config.quantization.scale}`);
+  }
+  const p = config.protection;
+  if (typeof p !== 'object' || p === null) throw new TypeError('"protection" expected an object');
+  oneOf('protection.kind', p.kind, KINDS_PROTECTION);
+  switch (p.kind) {
+    case 'none':
+      aOptions('protection', p, ['kind']);
+      break;
+    case 'secagg':
+    case 'secagg+':
+      aOptions('protection', p, ['kind', 'threat', 'dropoutTolerance']);
+      if (p.threat !== undefined)
+        oneOf('protection.threat', p.threat, ['semi-honest', 'malicious']);
+      if (p.dropoutTolerance !== undefined)
+        aNumberInRange('protection.dropoutTolerance', p.dropoutTolerance, 0, 1, { max: true });
+      break;
+    case 'shamir':
+      aOptions('protection', p, ['kind', 'servers', 'threshold']);
+      aInteger('protection.servers', p.servers, 2, 64);
+      if (p.threshold !== undefined) aInteger('protection.threshold', p.threshold, 2, p.servers);
+      break;
+    case 'ckks':
+      aOptions('protection', p, ['kind', 'keys']);
+      if (p.keys !== undefined) oneOf('protection.keys', p.keys, ['single', 'threshold']);
+      break;
+  }
+  const q = config.privacy;
+  if (typeof q !== 'object' || q === null) throw new TypeError('"privacy" expected an object');
+  oneOf('privacy.kind', q.kind, KINDS_PRIVACY);
+  if (q.kind === 'none') aOptions('privacy', q, ['kind']);
+  else {
+    aOptions('privacy', q, ['kind', 'mechanism', 'epsilon', 'delta']);
+    if (q.mechanism !== undefined)
+      oneOf('privacy.mechanism', q.mechanism, ['discrete-gaussian', 'skellam']);
+    aNumberInRange('privacy.epsilon', q.epsilon, 2 ** -50, Number.MAX_VALUE);
+    aNumberInRange('privacy.delta', q.delta, 0, 1, { min: true, max: true });
+    if (config.clip === undefined)
+      throw new RangeError(
+        '"clip" is required with differential privacy: the noise is calibrated to the clip bound',
+      );
+  }
+  if (config.accountant !== undefined) {
+    const a = config.accountant;
+    aOptions('accountant', a, ['kind', 'rounds', 'samplingRate']);
+    if (a.kind !== undefined) oneOf('accountant.kind', a.kind, ['rdp']);
+    if (a.rounds !== undefined) aInteger('accountant.rounds', a.rounds, 1, 1_000_000);
+    if (a.samplingRate !== undefined)
+      aNumberInRange('accountant.samplingRate', a.samplingRate, 0, 1, { min: true });
+  }
+  if (config.weights !== undefined) {
+    aOptions('weights', config.weights, ['max']);
+    aFinite('weights.max', config.weights.max);
+    if (!(config.weights.max > 0))
+      throw new RangeError(`"weights.max" expected > 0, got ${config.weights.max}`);
+  }
+}

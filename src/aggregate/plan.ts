@@ -1,0 +1,493 @@
+/**
+ * `planAggregation`: validate a configuration, resolve every parameter (quantization, noise,
+ * protection), explain it, and run it.
+ * @module
+ */
+import { PrivaggError } from '../core/errors.ts';
+import { type Rng, randomBytes } from '../core/random.ts';
+import { aFiniteVector, aInteger, aOptions } from '../core/validate.ts';
+import type { AggregationConfig } from './config.ts';
+import { validateConfig } from './config.ts';
+import {
+  calibratePrivacy,
+  type PrivacyCalibration,
+  privacySpent,
+  sampleIntegerNoise,
+} from './privacy.ts';
+import { type DropoutSchedule, normalizeDropouts, secureSum } from './protect.ts';
+import {
+  clipInPlace,
+  coordinateBound,
+  describeQuantization,
+  encodeClient,
+  type ResolvedQuantization,
+  resolveScale,
+} from './quantize.ts';
+
+/**
+ * The resolved parameters of a plan, as plain data.
+ * @since 0.1.0
+ * @public
+ */
+export interface PlanDescription {
+  readonly dimension: number;
+  /** Coordinates actually protected (dimension, plus one for the weight of a weighted mean). */
+  readonly protectedDimension: number;
+  readonly clients: { readonly expected: number; readonly minimum: number };
+  readonly clip: { readonly kind: 'l2' | 'linf' | 'none'; readonly bound: number };
+  readonly protection: {
+    readonly kind: AggregationConfig['protection']['kind'];
+    readonly threat: 'semi-honest' | 'malicious' | 'trusted-server';
+    /** SecAgg(+): neighbours per client; shamir: servers. */
+    readonly neighbors?: number;
+    readonly threshold?: number;
+    /** Set for `none`: the server sees every input. */
+    readonly insecure: boolean;
+  };
+  /** Absent when no ring is used (no protection and no DP: an exact float sum). */
+  readonly quantization?: ResolvedQuantization;
+  readonly noise: {
+    readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
+    readonly where: 'none' | 'server' | 'clients';
+    /** Noise multiplier z: std of the sum's noise divided by the L2 sensitivity. */
+    readonly noiseMultiplier: number;
+    /** Variance of one client's noise, in quantized units (distributed DP). */
+    readonly perClientVariance: number;
+    /** Variance of the noise in the aggregate sum, in input units, when the minimum number of clients survive. */
+    readonly sumVariance: number;
+  };
+  readonly expectedError: {
+    /** Variance per coordinate of the mean from stochastic rounding (at most, with the minimum cohort). */
+    readonly quantizationVariance: number;
+    /** Variance per coordinate of the mean from DP noise (with the minimum cohort). */
+    readonly noiseVariance: number;
+    /** Standard deviation per coordinate of the mean, from both. */
+    readonly meanStd: number;
+    /** Clipping biases the mean toward zero for clients above the bound; reported per round as `clipped`. */
+    readonly clippingBias: string;
+  };
+  readonly privacy: {
+    readonly kind: AggregationConfig['privacy']['kind'];
+    readonly rounds: number;
+    readonly samplingRate: number;
+    readonly perRound: { readonly epsilon: number; readonly delta: number };
+    readonly cumulative: { readonly epsilon: number; readonly delta: number };
+    readonly accountant: string;
+  };
+  /** Bytes one client uploads per round (protected vector plus protocol overhead). */
+  readonly bytesPerClient: number;
+}
+
+/**
+ * Options of {@link AggregationPlan.simulate}.
+ * @since 0.1.0
+ * @public
+ */
+export interface SimulateOptions {
+  /**
+   * Clients that stop responding: a list of indices (dropped before sending their input), or
+   * per stage for secure aggregation. @defaultValue none
+   */
+  readonly dropouts?: DropoutSchedule;
+  /** Per-client weights for a weighted mean (required when the plan has `weights`). */
+  readonly weights?: readonly number[];
+  /** @defaultValue the CSPRNG */
+  readonly rng?: Rng;
+}
+
+/**
+ * The outcome of one round.
+ * @since 0.1.0
+ * @public
+ */
+export interface AggregationResult {
+  /** Sum of the surviving clients' (clipped, weighted) vectors, with the plan's noise. */
+  readonly sum: Float64Array;
+  /** `sum` divided by the number of participants, or by the sum of weights for a weighted mean. */
+  readonly mean: Float64Array;
+  /** Sum of the weights (weighted plans) or the number of participants. */
+  readonly totalWeight: number;
+  /** Indices of the clients whose input is in the sum. */
+  readonly participants: readonly number[];
+  /** Clients that dropped, per stage. */
+  readonly dropped: Readonly<Record<string, readonly number[]>>;
+  /** How many participants' vectors were clipped. */
+  readonly clipped: number;
+  /** 1-based index of this round. */
+  readonly round: number;
+  /** What this round and all rounds so far spent. */
+  readonly privacy: {
+    readonly round: { readonly epsilon: number; readonly delta: number };
+    readonly cumulative: { readonly epsilon: number; readonly delta: number };
+    readonly accountant: string;
+  };
+}
+
+/**
+ * A validated, resolved aggregation. A plan is a description plus a round counter: it refuses to
+ * run more rounds than its privacy budget covers.
+ * @since 0.1.0
+ * @public
+ */
+export interface AggregationPlan {
+  /** The configuration the plan was made from (frozen copy). */
+  readonly config: AggregationConfig;
+  /** Rounds run so far. */
+  readonly roundsRun: number;
+  /** The resolved parameters. */
+  describe(): PlanDescription;
+  /**
+   * Run one round in process with real cryptography.
+   * @param vectors - one vector per client in the cohort (at most `clients.expected`)
+   * @param options - dropouts, weights, rng
+   */
+  simulate(
+    vectors: readonly (Float64Array | Float32Array | readonly number[])[],
+    options?: SimulateOptions,
+  ): Promise<AggregationResult>;
+}
+
+interface Resolved {
+  readonly description: PlanDescription;
+  readonly calibration: PrivacyCalibration;
+}
+
+function resolve(config: AggregationConfig): Resolved {
+  validateConfig(config);
+  const { dimension, clients, protection, privacy } = config;
+  const weighted = config.weights !== undefined;
+  const protectedDimension = dimension + (weighted ? 1 : 0);
+  const maxWeight = config.weights?.max ?? 1;
+  const usesRing = protection.kind !== 'none' || privacy.kind !== 'none';
+  if (protection.kind === 'ckks')
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      'protection "ckks" is not available in this build yet',
+    );
+  if (privacy.kind === 'distributed-dp' && protection.kind === 'none')
+    throw new RangeError(
+      '"privacy.kind" distributed-dp needs a protection that hides individual inputs (secagg, secagg+ or shamir)',
+    );
+  if (usesRing && config.clip === undefined)
+    throw new RangeError(
+      '"clip" is required with a protection or DP: the ring size and noise are derived from it',
+    );
+
+  const clipBound = config.clip === undefined ? 0 : coordinateBound(config.clip);
+  // per-coordinate bound of the protected vector (weighted: w * x and w itself)
+  const bound = Math.max(clipBound * maxWeight, weighted ? maxWeight : 0);
+  const calibration = calibratePrivacy(config, protectedDimension);
+
+  let quantization: ResolvedQuantization | undefined;
+  if (usesRing) {
+    // noise std in quantized units as a + b * scale, for the worst case of all expected clients' noise
+    const noise =
+      calibration.where === 'none'
+        ? undefined
+        : calibration.where === 'server'
+          ? {
+              a: calibration.sensitivityRounding * calibration.noiseMultiplier,
+              b: calibration.sensitivity * calibration.noiseMultiplier,
+            }
+          : {
+              a:
+                calibration.sensitivityRounding *
+                calibration.noiseMultiplier *
+                Math.sqrt(clients.expected / clients.minimum),
+              b:
+                calibration.sensitivity *
+                calibration.noiseMultiplier *
+                Math.sqrt(clients.expected / clients.minimum),
+            };
+    const ringBits = config.quantization?.ringBits ?? 32;
+    if (ringBits > 32)
+      throw new RangeError(
+        `"quantization.ringBits" above 32 is not supported by the ${protection.kind} protection yet`,
+      );
+    quantization =
+      config.quantization === undefined
+        ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise)
+        : describeQuantization(
+            ringBits,
+            config.quantization.scale,
+            clients.expected,
+            bound,
+            protectedDimension,
+            noise,
+          );
+  }
+  const scale = quantization?.scale ?? 1;
+  const sensitivityScaled = calibration.sensitivity * scale + calibration.sensitivityRounding;
+  const sumStdScaled = calibration.noiseMultiplier * sensitivityScaled;
+  const perClientVariance =
+    calibration.where === 'clients' ? sumStdScaled ** 2 / clients.minimum : 0;
+  const sumVariance = calibration.where === 'none' ? 0 : sumStdScaled ** 2 / scale ** 2;
+  const n = clients.minimum;
+  const quantizationVariance =
+    quantization === undefined ? 0 : (n * 0.25) / (scale * scale) / (n * n);
+  const noiseVariance = sumVariance / (n * n);
+  const secagg = protection.kind === 'secagg' || protection.kind === 'secagg+';
+  const prot = describeProtection(config);
+  const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);
+  const vectorBytes = protectedDimension * bytesPerRingElement;
+  const overhead = secagg ? (prot.neighbors ?? 0) * (2 * 32 + 2 * 80) + 2 * 32 + 64 : 0;
+  const bytesPerClient =
+    protection.kind === 'shamir' ? vectorBytes * protection.servers : vectorBytes + overhead;
+  const description: PlanDescription = {
+    dimension,
+    protectedDimension,
+    clients: { expected: clients.expected, minimum: clients.minimum },
+    clip:
+      config.clip === undefined
+        ? { kind: 'none', bound: 0 }
+        : 'l2' in config.clip
+          ? { kind: 'l2', bound: config.clip.l2 }
+          : { kind: 'linf', bound: config.clip.linf },
+    protection: prot,
+    ...(quantization === undefined ? {} : { quantization }),
+    noise: {
+      mechanism: calibration.mechanism,
+      where: calibration.where,
+      noiseMultiplier: calibration.noiseMultiplier,
+      perClientVariance,
+      sumVariance,
+    },
+    expectedError: {
+      quantizationVariance,
+      noiseVariance,
+      meanStd: Math.sqrt(quantizationVariance + noiseVariance),
+      clippingBias:
+        config.clip === undefined
+          ? 'none (no clipping)'
+          : 'vectors above the clip bound are scaled down; counted per round in result.clipped',
+    },
+    privacy: {
+      kind: privacy.kind,
+      rounds: calibration.rounds,
+      samplingRate: calibration.samplingRate,
+      perRound: calibration.perRound,
+      cumulative: calibration.cumulative,
+      accountant: calibration.accountant,
+    },
+    bytesPerClient,
+  };
+  return { description: deepFreeze(description), calibration };
+}
+
+function describeProtection(config: AggregationConfig): PlanDescription['protection'] {
+  const p = config.protection;
+  switch (p.kind) {
+    case 'none':
+      return { kind: 'none', threat: 'trusted-server', insecure: true };
+    case 'shamir':
+      return {
+        kind: 'shamir',
+        threat: 'semi-honest',
+        neighbors: p.servers,
+        threshold: p.threshold ?? p.servers,
+        insecure: false,
+      };
+    case 'ckks':
+      return { kind: 'ckks', threat: 'semi-honest', insecure: false };
+    default: {
+      const n = config.clients.expected;
+      const dropout = p.dropoutTolerance ?? 0.1;
+      const survivorsMin = Math.max(config.clients.minimum, Math.ceil(n * (1 - dropout)));
+      const threshold = Math.floor(n / 2) + 1;
+      if (threshold > survivorsMin)
+        throw new RangeError(
+          `SecAgg threshold ${threshold} exceeds the ${survivorsMin} clients guaranteed to survive with "protection.dropoutTolerance" ${dropout}: lower the dropout tolerance`,
+        );
+      return {
+        kind: p.kind,
+        threat: p.threat ?? 'semi-honest',
+        neighbors: n - 1,
+        threshold,
+        insecure: false,
+      };
+    }
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null && !ArrayBuffer.isView(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+/**
+ * Validate an aggregation configuration and resolve a plan: quantization chosen so the sum cannot
+ * wrap (or `OVERFLOW`), noise calibrated to the privacy target over all rounds, and the
+ * protection's parameters. Nothing runs until {@link AggregationPlan.simulate}.
+ *
+ * @param config - the aggregation to plan
+ * @returns the plan
+ * @throws {@link !TypeError} for a wrongly typed or unknown option
+ * @throws {@link !RangeError} for a value out of range or a combination that cannot be safe
+ * @throws {@link PrivaggError} `OVERFLOW` when no quantization can hold the sum
+ * @example
+ * ```ts
+ * import { planAggregation, deterministicRngForTesting } from 'privagg';
+ * const plan = planAggregation({
+ *   dimension: 3,
+ *   clients: { expected: 4, minimum: 3 },
+ *   clip: { linf: 1 },
+ *   protection: { kind: 'shamir', servers: 2 },
+ *   privacy: { kind: 'none' },
+ * });
+ * const rng = deterministicRngForTesting(new Uint8Array(32));
+ * const result = await plan.simulate([[0.5, 0, 1], [0.25, 1, -1], [0, 0, 0], [0.25, 1, 0]], { rng });
+ * console.log([...result.sum].join(',')); // 1,2,0
+ * ```
+ * @since 0.1.0
+ * @public
+ */
+export function planAggregation(config: AggregationConfig): AggregationPlan {
+  const { description, calibration } = resolve(config);
+  let roundsRun = 0;
+  const frozen = deepFreeze(structuredClone(config));
+  return {
+    config: frozen,
+    get roundsRun() {
+      return roundsRun;
+    },
+    describe: () => description,
+    async simulate(vectors, options = {}) {
+      aOptions('options', options, ['dropouts', 'weights', 'rng']);
+      if (calibration.where !== 'none' && roundsRun >= calibration.rounds)
+        throw new PrivaggError(
+          'BUDGET_EXHAUSTED',
+          `the privacy budget (epsilon ${calibration.cumulative.epsilon.toPrecision(4)}, delta ${calibration.cumulative.delta}) covers ${calibration.rounds} round(s), all spent`,
+        );
+      const rng = options.rng ?? randomBytes;
+      const result = await runRound(config, description, calibration, vectors, options, rng);
+      roundsRun++;
+      const spent = privacySpent(calibration, roundsRun, result.participants.length);
+      return { ...result, round: roundsRun, privacy: spent };
+    },
+  };
+}
+
+async function runRound(
+  config: AggregationConfig,
+  description: PlanDescription,
+  calibration: PrivacyCalibration,
+  vectors: readonly (Float64Array | Float32Array | readonly number[])[],
+  options: SimulateOptions,
+  rng: Rng,
+): Promise<Omit<AggregationResult, 'round' | 'privacy'>> {
+  if (!Array.isArray(vectors)) throw new TypeError('"vectors" expected an array of vectors');
+  const n = vectors.length;
+  aInteger('vectors.length', n, 1, config.clients.expected);
+  const d = config.dimension;
+  const weighted = config.weights !== undefined;
+  let weights: readonly number[] | undefined;
+  if (weighted) {
+    if (!Array.isArray(options.weights) || options.weights.length !== n)
+      throw new TypeError(`"options.weights" expected ${n} numbers for this weighted plan`);
+    weights = options.weights;
+    for (const [i, w] of weights.entries())
+      if (!(typeof w === 'number' && w >= 0 && w <= (config.weights?.max ?? 0)))
+        throw new RangeError(
+          `"options.weights[${i}]" expected a number in [0, ${config.weights?.max}]`,
+        );
+  } else if (options.weights !== undefined)
+    throw new TypeError('"options.weights" given to a plan without weights');
+  for (const [i, v] of vectors.entries()) {
+    aFiniteVector(`vectors[${i}]`, v);
+    if (v.length !== d)
+      throw new RangeError(`"vectors[${i}]" has length ${v.length}, the plan's dimension is ${d}`);
+  }
+  const dropouts = normalizeDropouts(options.dropouts, n);
+  if (dropouts.survivorCount < config.clients.minimum)
+    throw new PrivaggError(
+      'PROTOCOL_ABORTED',
+      `only ${dropouts.survivorCount} clients can finish the round, below the minimum of ${config.clients.minimum}`,
+    );
+
+  // client side: clip, weight, encode, add noise
+  let clipped = 0;
+  const pd = description.protectedDimension;
+  const prepared: Float64Array[] = [];
+  for (const [i, v] of vectors.entries()) {
+    const x = new Float64Array(pd);
+    x.set(v);
+    if (
+      config.clip !== undefined &&
+      clipInPlace(x.subarray(0, d), config.clip) &&
+      !dropouts.excludedBeforeInput.has(i)
+    )
+      clipped++;
+    if (weights !== undefined) {
+      const w = weights[i] as number;
+      for (let j = 0; j < d; j++) x[j] = (x[j] as number) * w;
+      x[d] = w;
+    }
+    prepared.push(x);
+  }
+
+  const q = description.quantization;
+  if (q === undefined) {
+    // no protection and no DP: the exact float sum of the participants
+    const sum = new Float64Array(pd);
+    const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
+    for (const i of participants) {
+      const x = prepared[i] as Float64Array;
+      for (let j = 0; j < pd; j++) sum[j] = (sum[j] as number) + (x[j] as number);
+    }
+    return finish(sum, participants, dropouts.dropped, clipped, d, weighted);
+  }
+
+  const encoded = prepared.map((x) => {
+    const e = encodeClient(x, q, rng);
+    if (calibration.where === 'clients') {
+      const noise = sampleIntegerNoise(calibration, description.noise.perClientVariance, pd, rng);
+      const mask = q.ringBits === 32 ? -1 : (2 ** q.ringBits - 1) | 0;
+      for (let j = 0; j < pd; j++) e[j] = ((e[j] as number) + (noise[j] as number)) & mask;
+    }
+    return e;
+  });
+  const {
+    sum: ringSum,
+    participants,
+    dropped,
+  } = await secureSum(config, description, encoded, dropouts, rng);
+
+  // server side: signed decoding, central noise, unscale
+  const mod = 2 ** q.ringBits;
+  const half = mod / 2;
+  const central =
+    calibration.where === 'server'
+      ? sampleIntegerNoise(
+          calibration,
+          (calibration.noiseMultiplier *
+            (calibration.sensitivity * q.scale + calibration.sensitivityRounding)) **
+            2,
+          pd,
+          rng,
+        )
+      : undefined;
+  const sum = new Float64Array(pd);
+  for (let j = 0; j < pd; j++) {
+    const x = ringSum[j] as number;
+    const signed = x >= half ? x - mod : x;
+    sum[j] = (signed + (central === undefined ? 0 : (central[j] as number))) / q.scale;
+  }
+  return finish(sum, participants, dropped, clipped, d, weighted);
+}
+
+function finish(
+  protectedSum: Float64Array,
+  participants: readonly number[],
+  dropped: Readonly<Record<string, readonly number[]>>,
+  clipped: number,
+  d: number,
+  weighted: boolean,
+): Omit<AggregationResult, 'round' | 'privacy'> {
+  const sum = protectedSum.slice(0, d);
+  const totalWeight = weighted ? (protectedSum[d] as number) : participants.length;
+  const mean = sum.map((x) => (totalWeight > 0 ? x / totalWeight : 0));
+  return { sum, mean, totalWeight, participants, dropped, clipped };
+}

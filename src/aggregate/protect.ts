@@ -1,0 +1,161 @@
+/**
+ * The protections behind a plan: how the clients' encoded vectors become one sum that nobody
+ * saw in the clear (or, for `none`, a plain sum), with dropouts.
+ * @module
+ * @internal
+ */
+import { PrivaggError } from '../core/errors.ts';
+import type { Rng } from '../core/random.ts';
+import { drawWords } from '../core/random.ts';
+import { ringAdd, ringSub } from '../core/ring.ts';
+import { aInteger } from '../core/validate.ts';
+import type { AggregationConfig } from './config.ts';
+import type { PlanDescription } from './plan.ts';
+
+/**
+ * Clients that stop responding in a simulated round: a list of client indices that drop before
+ * sending their input, or the stages at which they drop (secure aggregation's stages; for other
+ * protections, a client dropping before its masked input is simply absent).
+ * @since 0.1.0
+ * @public
+ */
+export type DropoutSchedule =
+  | readonly number[]
+  | {
+      readonly afterAdvertiseKeys?: readonly number[];
+      readonly afterShareKeys?: readonly number[];
+      readonly afterMaskedInput?: readonly number[];
+      readonly duringUnmask?: readonly number[];
+    };
+
+/** @internal */
+export interface NormalizedDropouts {
+  readonly stages: {
+    readonly afterAdvertiseKeys: readonly number[];
+    readonly afterShareKeys: readonly number[];
+    readonly afterMaskedInput: readonly number[];
+    readonly duringUnmask: readonly number[];
+  };
+  /** Clients whose input never arrives. */
+  readonly excludedBeforeInput: ReadonlySet<number>;
+  /** Clients whose input arrives. */
+  readonly survivorCount: number;
+  readonly dropped: Readonly<Record<string, readonly number[]>>;
+}
+
+const STAGES = [
+  'afterAdvertiseKeys',
+  'afterShareKeys',
+  'afterMaskedInput',
+  'duringUnmask',
+] as const;
+
+/** @internal Validate and normalize a dropout schedule for `n` clients. */
+export function normalizeDropouts(
+  schedule: DropoutSchedule | undefined,
+  n: number,
+): NormalizedDropouts {
+  const stages: Record<(typeof STAGES)[number], number[]> = {
+    afterAdvertiseKeys: [],
+    afterShareKeys: [],
+    afterMaskedInput: [],
+    duringUnmask: [],
+  };
+  if (Array.isArray(schedule)) stages.afterShareKeys = [...(schedule as number[])];
+  else if (schedule !== undefined) {
+    if (typeof schedule !== 'object' || schedule === null)
+      throw new TypeError('"dropouts" expected an array or an object of stages');
+    for (const key of Object.keys(schedule))
+      if (!(STAGES as readonly string[]).includes(key))
+        throw new TypeError(`"dropouts" has unknown stage "${key}"; allowed: ${STAGES.join(', ')}`);
+    const s = schedule as Record<string, unknown>;
+    for (const stage of STAGES) {
+      const list = s[stage];
+      if (list === undefined) continue;
+      if (!Array.isArray(list))
+        throw new TypeError(`"dropouts.${stage}" expected an array of client indices`);
+      stages[stage] = [...list];
+    }
+  }
+  const seen = new Set<number>();
+  for (const stage of STAGES)
+    for (const i of stages[stage]) {
+      aInteger(`dropouts.${stage}[]`, i, 0, n - 1);
+      if (seen.has(i)) throw new RangeError(`client ${i} is listed as dropping more than once`);
+      seen.add(i);
+    }
+  const excluded = new Set([...stages.afterAdvertiseKeys, ...stages.afterShareKeys]);
+  const dropped: Record<string, readonly number[]> = {};
+  for (const stage of STAGES)
+    if (stages[stage].length > 0) dropped[stage] = [...stages[stage]].sort((a, b) => a - b);
+  return { stages, excludedBeforeInput: excluded, survivorCount: n - excluded.size, dropped };
+}
+
+/** @internal The outcome of a secure sum. */
+export interface SecureSumResult {
+  readonly sum: Uint32Array;
+  readonly participants: readonly number[];
+  readonly dropped: Readonly<Record<string, readonly number[]>>;
+}
+
+/** @internal Sum the encoded vectors under the plan's protection. */
+export async function secureSum(
+  config: AggregationConfig,
+  description: PlanDescription,
+  encoded: readonly Uint32Array[],
+  dropouts: NormalizedDropouts,
+  rng: Rng,
+): Promise<SecureSumResult> {
+  const q = description.quantization;
+  if (q === undefined)
+    throw new PrivaggError('INVALID_PARAMETER', 'a ring protection needs a quantization');
+  const k = q.ringBits;
+  const participants = encoded.map((_, i) => i).filter((i) => !dropouts.excludedBeforeInput.has(i));
+  const p = config.protection;
+  switch (p.kind) {
+    case 'none': {
+      const sum = new Uint32Array(description.protectedDimension);
+      for (const i of participants) ringAdd(k, sum, encoded[i] as Uint32Array, sum);
+      return { sum, participants, dropped: dropouts.dropped };
+    }
+    case 'shamir':
+      return additiveSum(k, p.servers, encoded, participants, dropouts, rng);
+    default:
+      throw new PrivaggError(
+        'BACKEND_UNAVAILABLE',
+        `protection "${p.kind}" is not available in this build yet`,
+      );
+  }
+}
+
+/**
+ * Prio-style additive sharing: each client splits its vector into `servers` uniformly random
+ * shares summing to it mod 2^k and sends one to each server; each server adds what it receives;
+ * the sum of the servers' totals is the sum of inputs. Any `servers - 1` colluding servers see
+ * only uniform noise.
+ */
+function additiveSum(
+  k: number,
+  servers: number,
+  encoded: readonly Uint32Array[],
+  participants: readonly number[],
+  dropouts: NormalizedDropouts,
+  rng: Rng,
+): SecureSumResult {
+  const d = encoded[0]?.length ?? 0;
+  const totals = Array.from({ length: servers }, () => new Uint32Array(d));
+  const mask = k === 32 ? -1 : (2 ** k - 1) | 0;
+  for (const i of participants) {
+    let last: Uint32Array = (encoded[i] as Uint32Array).slice();
+    for (let s = 0; s < servers - 1; s++) {
+      const share = drawWords(rng, d);
+      for (let j = 0; j < d; j++) share[j] = (share[j] as number) & mask;
+      ringAdd(k, totals[s] as Uint32Array, share, totals[s]);
+      last = ringSub(k, last, share, last);
+    }
+    ringAdd(k, totals[servers - 1] as Uint32Array, last, totals[servers - 1]);
+  }
+  const sum = new Uint32Array(d);
+  for (const t of totals) ringAdd(k, sum, t, sum);
+  return { sum, participants, dropped: dropouts.dropped };
+}

@@ -1,0 +1,138 @@
+/**
+ * Choosing the fixed-point scale and ring size so that a sum cannot wrap, and the clipping and
+ * encoding that each client applies before its vector is protected.
+ * @module
+ * @internal
+ */
+import { PrivaggError } from '../core/errors.ts';
+import { encodeFixedPoint } from '../core/fixed-point.ts';
+import type { Rng } from '../core/random.ts';
+import type { ClipConfig } from './config.ts';
+
+/** @internal Wrap probability the planner accepts for a noisy sum, over all coordinates of one round. */
+export const WRAP_PROBABILITY: number = 2 ** -40;
+
+/** @internal The resolved quantization. */
+export interface ResolvedQuantization {
+  readonly ringBits: number;
+  readonly scale: number;
+  /** Largest absolute integer a single client's encoded coordinate can take. */
+  readonly clientBound: number;
+  /** Bound on |sum| per coordinate that the ring must hold (values, rounding and noise tail). */
+  readonly sumBound: number;
+  /** Probability that a noisy sum wraps anywhere (0 without noise). */
+  readonly wrapProbability: number;
+}
+
+/** @internal Per-coordinate bound on a client's (weighted) value implied by the clip. */
+export function coordinateBound(clip: ClipConfig): number {
+  return 'l2' in clip ? clip.l2 : clip.linf;
+}
+
+/**
+ * @internal z such that P(|N(0, 1)| > z) summed over `coordinates` stays below `p` (union bound,
+ * Gaussian tail; the discrete Gaussian and Skellam tails are no heavier at these variances).
+ */
+export function tailFactor(coordinates: number, p: number): number {
+  return Math.sqrt(2 * Math.log((2 * coordinates) / p));
+}
+
+/**
+ * @internal The largest power-of-two scale s such that `clients` vectors with coordinates in
+ * [-bound, bound], each rounded (at most one unit) plus noise of standard deviation
+ * `noiseStd(s)` (affine in s: a + b s), cannot leave the signed range of `ringBits` bits
+ * except with probability {@link WRAP_PROBABILITY}.
+ */
+export function resolveScale(
+  ringBits: number,
+  clients: number,
+  bound: number,
+  coordinates: number,
+  noise: { readonly a: number; readonly b: number } | undefined,
+): ResolvedQuantization {
+  const limit = 2 ** (ringBits - 1) - 1;
+  const zeta = noise === undefined ? 0 : tailFactor(coordinates, WRAP_PROBABILITY);
+  const fixed = clients + zeta * (noise?.a ?? 0);
+  const perScale = clients * bound + zeta * (noise?.b ?? 0);
+  const max = (limit - fixed) / perScale;
+  if (!(max >= 1))
+    throw new PrivaggError(
+      'OVERFLOW',
+      `${ringBits} ring bits cannot hold the sum of ${clients} clients with coordinates up to ${bound}${noise ? ' plus noise' : ''} even at scale 1; use more ring bits or a smaller clip bound`,
+    );
+  const scale = 2 ** Math.floor(Math.log2(max));
+  return describeQuantization(ringBits, scale, clients, bound, coordinates, noise);
+}
+
+/** @internal Check a caller-chosen quantization; `OVERFLOW` naming the parameters when it can wrap. */
+export function describeQuantization(
+  ringBits: number,
+  scale: number,
+  clients: number,
+  bound: number,
+  coordinates: number,
+  noise: { readonly a: number; readonly b: number } | undefined,
+): ResolvedQuantization {
+  const clientBound = Math.floor(bound * scale) + 1;
+  const zeta = noise === undefined ? 0 : tailFactor(coordinates, WRAP_PROBABILITY);
+  const sumBound = clients * clientBound + zeta * ((noise?.a ?? 0) + (noise?.b ?? 0) * scale);
+  if (sumBound > 2 ** (ringBits - 1) - 1)
+    throw new PrivaggError(
+      'OVERFLOW',
+      `quantization { ringBits: ${ringBits}, scale: ${scale} } can wrap: ${clients} clients x values up to ${bound}${noise ? ' plus noise' : ''} need |sum| up to ${sumBound.toExponential(3)}, the ring holds ${(2 ** (ringBits - 1) - 1).toExponential(3)}`,
+    );
+  return {
+    ringBits,
+    scale,
+    clientBound,
+    sumBound,
+    wrapProbability: noise === undefined ? 0 : WRAP_PROBABILITY,
+  };
+}
+
+/**
+ * @internal Clip `vector` in place to the bound. The scaled result is checked after rounding
+ * and shrunk by one ulp-sized step until it provably satisfies the bound (clip with a margin).
+ * @returns whether the vector was clipped
+ */
+export function clipInPlace(vector: Float64Array, clip: ClipConfig): boolean {
+  if ('linf' in clip) {
+    const b = clip.linf;
+    let clipped = false;
+    for (let i = 0; i < vector.length; i++) {
+      const v = vector[i] as number;
+      if (v > b || v < -b) {
+        vector[i] = v > 0 ? b : -b;
+        clipped = true;
+      }
+    }
+    return clipped;
+  }
+  const c = clip.l2;
+  const norm = l2Norm(vector);
+  if (norm <= c) return false;
+  let factor = c / norm;
+  for (;;) {
+    for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * factor;
+    if (l2Norm(vector) <= c) return true;
+    factor = 1 - 2 ** -40;
+  }
+}
+
+/** @internal Euclidean norm with scaling against overflow. */
+export function l2Norm(v: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i] as number));
+  if (max === 0 || !Number.isFinite(max)) return max;
+  let s = 0;
+  for (let i = 0; i < v.length; i++) {
+    const x = (v[i] as number) / max;
+    s += x * x;
+  }
+  return max * Math.sqrt(s);
+}
+
+/** @internal Encode a clipped client vector into the ring with unbiased stochastic rounding. */
+export function encodeClient(vector: Float64Array, q: ResolvedQuantization, rng: Rng): Uint32Array {
+  return encodeFixedPoint(vector, { ringBits: q.ringBits, scale: q.scale }, rng);
+}
