@@ -120,7 +120,8 @@ describe('planAggregation: runs', () => {
     expect(r.dropped).toEqual({ afterShareKeys: [2, 7] });
     const expected = new Float64Array(4);
     for (const i of r.participants)
-      for (let j = 0; j < 4; j++) expected[j] += (vectors[i] as Float64Array)[j] as number;
+      for (let j = 0; j < 4; j++)
+        expected[j] = (expected[j] as number) + ((vectors[i] as Float64Array)[j] as number);
     expect([...r.sum]).toEqual([...expected]);
     expect(r.mean[0]).toBeCloseTo((expected[0] as number) / 8, 12);
     expect(s).toBeGreaterThan(2 ** 20);
