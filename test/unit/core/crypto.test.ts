@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   aesGcmDecrypt,
@@ -10,6 +11,9 @@ import {
   isPrivaggError,
   x25519KeyPair,
   x25519SharedSecret,
+  x25519SharedSecretPortable,
+  toHex,
+  fromHex,
 } from '../../../src/core/index.ts';
 
 const rng = deterministicRngForTesting(new Uint8Array(32).fill(9));
@@ -25,16 +29,48 @@ describe('x25519', () => {
       ),
     ).toBe(true);
   });
+  it('the native (OpenSSL) and portable (noble) paths agree on random and non-canonical keys', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (sk, pk) => {
+          let native: string;
+          let portable: string;
+          try {
+            native = toHex(x25519SharedSecret(sk, pk));
+          } catch (e) {
+            native = isPrivaggError(e) ? e.code : 'other';
+          }
+          try {
+            portable = toHex(x25519SharedSecretPortable(sk, pk));
+          } catch (e) {
+            portable = isPrivaggError(e) ? e.code : 'other';
+          }
+          expect(native).toBe(portable);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
   it('a low-order peer key is MALFORMED_MESSAGE, never an all-zero secret', () => {
     const a = x25519KeyPair(rng);
-    for (const bad of [new Uint8Array(32), Uint8Array.of(1, ...new Uint8Array(31))]) {
-      try {
-        x25519SharedSecret(a.secretKey, bad);
-        expect.unreachable();
-      } catch (e) {
-        expect(isPrivaggError(e) && e.code === 'MALFORMED_MESSAGE').toBe(true);
+    // u = 0, u = 1, and the order-8 points listed in RFC 7748's security considerations
+    const lowOrder = [
+      new Uint8Array(32),
+      Uint8Array.of(1, ...new Uint8Array(31)),
+      fromHex('e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800'),
+      fromHex('5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157'),
+    ];
+    for (const bad of lowOrder)
+      for (const f of [x25519SharedSecret, x25519SharedSecretPortable]) {
+        try {
+          f(a.secretKey, bad);
+          expect.unreachable();
+        } catch (e) {
+          expect(isPrivaggError(e) && e.code === 'MALFORMED_MESSAGE').toBe(true);
+        }
       }
-    }
   });
 });
 
@@ -65,11 +101,11 @@ describe('aes-256-gcm', () => {
       [nonce, sealed.map((b, i) => (i === 0 ? b ^ 1 : b)), aad],
       [nonce, sealed.subarray(0, 5), aad],
     ];
-    for (const [n, s, a] of cases) {
-      await expect(aesGcmDecrypt(key, n, s, a)).rejects.toSatisfy(
-        (e: unknown) => isPrivaggError(e) && e.code === 'MALFORMED_MESSAGE',
-      );
-    }
+    for (const [n, s, a] of cases)
+      for (const backend of ['auto', 'webcrypto'] as const)
+        await expect(aesGcmDecrypt(key, n, s, a, backend)).rejects.toSatisfy(
+          (e: unknown) => isPrivaggError(e) && e.code === 'MALFORMED_MESSAGE',
+        );
   });
   it('rejects wrong key and nonce lengths with RangeError', async () => {
     await expect(

@@ -14,6 +14,7 @@ import {
   wordsToBytesLE,
   x25519PublicKey,
   x25519SharedSecret,
+  x25519SharedSecretPortable,
 } from '../../../src/core/index.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON vector files
@@ -23,8 +24,10 @@ const load = (name: string): any =>
 describe('rfc7748 x25519', () => {
   const v = load('x25519-rfc7748.json');
   it('5.2 scalar multiplication', () => {
-    for (const t of v.scalarMult)
+    for (const t of v.scalarMult) {
       expect(toHex(x25519SharedSecret(fromHex(t.scalar), fromHex(t.u)))).toBe(t.output);
+      expect(toHex(x25519SharedSecretPortable(fromHex(t.scalar), fromHex(t.u)))).toBe(t.output);
+    }
   });
   it('6.1 Diffie-Hellman: public keys and shared secret', () => {
     const d = v.diffieHellman;
@@ -99,17 +102,26 @@ describe('sp800-38a F.5.5 CTR-AES256', () => {
 });
 
 describe('sp800-38d AES-256-GCM (McGrew-Viega test cases)', () => {
-  for (const t of load('aes256gcm-sp800-38d.json').tests) {
-    it(t.name, async () => {
-      const sealed = await aesGcmEncrypt(
-        fromHex(t.key),
-        fromHex(t.iv),
-        fromHex(t.plaintext),
-        fromHex(t.aad),
-      );
-      expect(toHex(sealed)).toBe(t.ciphertext + t.tag);
-      const opened = await aesGcmDecrypt(fromHex(t.key), fromHex(t.iv), sealed, fromHex(t.aad));
-      expect(toHex(opened)).toBe(t.plaintext);
-    });
+  for (const backend of ['auto', 'webcrypto'] as const) {
+    for (const t of load('aes256gcm-sp800-38d.json').tests) {
+      it(`${t.name} (${backend === 'auto' ? 'node:crypto' : 'WebCrypto'})`, async () => {
+        const sealed = await aesGcmEncrypt(
+          fromHex(t.key),
+          fromHex(t.iv),
+          fromHex(t.plaintext),
+          fromHex(t.aad),
+          backend,
+        );
+        expect(toHex(sealed)).toBe(t.ciphertext + t.tag);
+        const opened = await aesGcmDecrypt(
+          fromHex(t.key),
+          fromHex(t.iv),
+          sealed,
+          fromHex(t.aad),
+          backend,
+        );
+        expect(toHex(opened)).toBe(t.plaintext);
+      });
+    }
   }
 });
