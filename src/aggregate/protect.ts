@@ -146,10 +146,11 @@ function additiveSum(
   const totals = Array.from({ length: servers }, () => new Uint32Array(d));
   const mask = k === 32 ? -1 : (2 ** k - 1) | 0;
   for (const i of participants) {
-    let last: Uint32Array = (encoded[i] as Uint32Array).slice();
+    // the last share is the input minus the others; the encoded vector is ours to overwrite
+    let last: Uint32Array = encoded[i] as Uint32Array;
     for (let s = 0; s < servers - 1; s++) {
       const share = drawWords(rng, d);
-      for (let j = 0; j < d; j++) share[j] = (share[j] as number) & mask;
+      if (k < 32) for (let j = 0; j < d; j++) share[j] = (share[j] as number) & mask;
       ringAdd(k, totals[s] as Uint32Array, share, totals[s]);
       last = ringSub(k, last, share, last);
     }

@@ -5,7 +5,7 @@
  * @internal
  */
 import { PrivaggError } from '../core/errors.ts';
-import { encodeFixedPoint } from '../core/fixed-point.ts';
+import { encodeFixedPointUnchecked } from '../core/fixed-point.ts';
 import type { Rng } from '../core/random.ts';
 import type { ClipConfig } from './config.ts';
 
@@ -134,5 +134,5 @@ export function l2Norm(v: ArrayLike<number>): number {
 
 /** @internal Encode a clipped client vector into the ring with unbiased stochastic rounding. */
 export function encodeClient(vector: Float64Array, q: ResolvedQuantization, rng: Rng): Uint32Array {
-  return encodeFixedPoint(vector, { ringBits: q.ringBits, scale: q.scale }, rng);
+  return encodeFixedPointUnchecked(vector, { ringBits: q.ringBits, scale: q.scale }, rng);
 }

@@ -78,6 +78,18 @@ export function encodeFixedPoint(
   checkOptions(options);
   aRingBits(options.ringBits);
   aFiniteVector('values', values);
+  return encodeFixedPointUnchecked(values, options, rng);
+}
+
+/**
+ * @internal {@link encodeFixedPoint} for inputs the caller has already validated (finite
+ * values, valid options); overflow is still refused.
+ */
+export function encodeFixedPointUnchecked(
+  values: ArrayLike<number>,
+  options: FixedPointOptions,
+  rng: Rng,
+): Uint32Array {
   const out = new Uint32Array(values.length);
   const mask = options.ringBits === 32 ? -1 : (2 ** options.ringBits - 1) | 0;
   roundAll(values, options.scale, options.ringBits, rng, (i, v) => {

@@ -86,6 +86,7 @@ export {
 export {
   type FixedPointOptions,
   encodeFixedPoint,
+  encodeFixedPointUnchecked,
   encodeFixedPointWide,
   decodeFixedPoint,
   decodeFixedPointWide,

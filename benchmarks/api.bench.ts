@@ -1,0 +1,98 @@
+/**
+ * API benchmark: the overhead of planAggregation over calling the modules directly for the same
+ * work, and the end-to-end round time for n = 100 clients, d = 1e5 per protection.
+ */
+import { planAggregation } from '../src/aggregate/plan.ts';
+import type { AggregationConfig } from '../src/aggregate/config.ts';
+import { encodeFixedPoint } from '../src/core/fixed-point.ts';
+import { deterministicRngForTesting, drawWords } from '../src/core/random.ts';
+import { ringAdd, ringSub } from '../src/core/ring.ts';
+import { table } from './_shared.ts';
+
+function vectors(n: number, d: number): Float64Array[] {
+  const rng = deterministicRngForTesting(new Uint8Array(32).fill(1));
+  return Array.from({ length: n }, () => {
+    const w = drawWords(rng, d);
+    return Float64Array.from(w, (x) => x / 2 ** 32 - 0.5);
+  });
+}
+
+async function time(
+  fn: () => Promise<unknown> | unknown,
+  repeats: number,
+): Promise<{ median: number; spread: number }> {
+  const samples: number[] = [];
+  await fn(); // warm up
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await fn();
+    samples.push((performance.now() - t0) / 1000);
+  }
+  samples.sort((a, b) => a - b);
+  const median = samples[Math.floor(samples.length / 2)] as number;
+  return { median, spread: ((samples.at(-1) as number) - (samples[0] as number)) / median };
+}
+
+export interface ApiBenchRow {
+  what: string;
+  seconds: number;
+  direct?: number;
+  ratio?: number;
+  spread: number;
+}
+
+export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
+  const n = 100;
+  const d = quick ? 10_000 : 100_000;
+  const repeats = quick ? 3 : 5;
+  const inputs = vectors(n, d);
+  const rng = deterministicRngForTesting(new Uint8Array(32).fill(2));
+  const rows: ApiBenchRow[] = [];
+  console.log(`\nAPI vs direct module calls, and end-to-end round time: n = ${n}, d = ${d}`);
+
+  // additive sharing across 2 servers: the API round vs the same steps written out by hand
+  const config: AggregationConfig = {
+    dimension: d,
+    clients: { expected: n, minimum: n },
+    clip: { linf: 0.5 },
+    protection: { kind: 'shamir', servers: 2 },
+    privacy: { kind: 'none' },
+  };
+  const plan = planAggregation(config);
+  const q = plan.describe().quantization;
+  if (q === undefined) throw new Error('plan without quantization');
+  const viaApi = await time(() => plan.simulate(inputs, { rng }), repeats);
+  const direct = await time(() => {
+    const totals = [new Uint32Array(d), new Uint32Array(d)];
+    for (const x of inputs) {
+      const e = encodeFixedPoint(x, { ringBits: q.ringBits, scale: q.scale }, rng);
+      const share = drawWords(rng, d);
+      ringAdd(32, totals[0] as Uint32Array, share, totals[0]);
+      ringAdd(32, totals[1] as Uint32Array, ringSub(32, e, share, e), totals[1]);
+    }
+    const sum = ringAdd(32, totals[0] as Uint32Array, totals[1] as Uint32Array);
+    const out = new Float64Array(d);
+    for (let j = 0; j < d; j++) out[j] = ((sum[j] as number) | 0) / q.scale;
+    return out;
+  }, repeats);
+  rows.push({
+    what: 'shamir (additive, 2 servers), no DP',
+    seconds: viaApi.median,
+    direct: direct.median,
+    ratio: viaApi.median / direct.median,
+    spread: Math.max(viaApi.spread, direct.spread),
+  });
+  table(
+    ['round', 'API s', 'direct s', 'API/direct', 'spread'],
+    rows.map((r) => [
+      r.what,
+      r.seconds.toFixed(3),
+      r.direct === undefined ? '-' : r.direct.toFixed(3),
+      r.ratio === undefined
+        ? '-'
+        : `${r.ratio.toFixed(2)}x${r.ratio <= 1.1 ? ' (ok)' : ' (over 1.1x target)'}`,
+      `${(r.spread * 100).toFixed(0)}%`,
+    ]),
+  );
+  return rows;
+}
