@@ -30,3 +30,12 @@ export {
   combine,
   parseShare,
 } from './split.ts';
+export {
+  type AdditiveModulus,
+  type AdditiveShareOptions,
+  type AdditiveCombineOptions,
+  additiveShare,
+  additiveCombine,
+  additiveReshare,
+  shamirToAdditive,
+} from './additive.ts';
