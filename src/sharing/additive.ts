@@ -83,6 +83,24 @@ function aElements(
     throw new RangeError(`"${name}" has elements outside Z_2^${modulus.ringBits}`);
 }
 
+function aShareOptions(options: unknown): { modulus: AdditiveModulus; shares: number } {
+  aOptions('options', options, ['shares', 'modulus']);
+  const o = options as AdditiveShareOptions;
+  const modulus = aModulus(o.modulus);
+  aInteger('shares', o.shares, 1, MAX_ADDITIVE_SHARES);
+  return { modulus, shares: o.shares };
+}
+
+/** Check a non-empty list of equal-length vectors under the modulus; returns it typed. */
+function aVectorList(name: string, modulus: AdditiveModulus, list: unknown): Uint32Array[] {
+  if (!Array.isArray(list)) throw new TypeError(`"${name}" expected an array of Uint32Array`);
+  if (list.length === 0) throw new PrivaggError('INSUFFICIENT_SHARES', 'no shares given');
+  const first: unknown = list[0];
+  aElements(`${name}[0]`, modulus, first);
+  for (let i = 1; i < list.length; i++) aElements(`${name}[${i}]`, modulus, list[i], first.length);
+  return list as Uint32Array[];
+}
+
 /** out = a + b under the modulus. */
 function addInto(modulus: AdditiveModulus, a: Uint32Array, b: Uint32Array, out: Uint32Array): void {
   if (modulus !== 'field') {
@@ -160,11 +178,9 @@ export function additiveShare(
   options: AdditiveShareOptions,
   rng: Rng = randomBytes,
 ): Uint32Array[] {
-  aOptions('options', options, ['shares', 'modulus']);
-  const modulus = aModulus(options.modulus);
-  aInteger('shares', options.shares, 1, MAX_ADDITIVE_SHARES);
+  const { modulus, shares } = aShareOptions(options);
   aElements('secret', modulus, secret);
-  return shareUnchecked(modulus, secret, options.shares, rng);
+  return shareUnchecked(modulus, secret, shares, rng);
 }
 
 /**
@@ -199,14 +215,9 @@ export function additiveCombine(
 ): Uint32Array {
   aOptions('options', options, ['modulus']);
   const modulus = aModulus(options.modulus);
-  if (!Array.isArray(shares)) throw new TypeError('"shares" expected an array of Uint32Array');
-  if (shares.length === 0) throw new PrivaggError('INSUFFICIENT_SHARES', 'no shares given');
-  const first: unknown = shares[0];
-  aElements('shares[0]', modulus, first);
-  for (let i = 1; i < shares.length; i++)
-    aElements(`shares[${i}]`, modulus, shares[i], first.length);
-  const acc = first.slice();
-  for (let i = 1; i < shares.length; i++) addInto(modulus, acc, shares[i] as Uint32Array, acc);
+  const list = aVectorList('shares', modulus, shares);
+  const acc = (list[0] as Uint32Array).slice();
+  for (let i = 1; i < list.length; i++) addInto(modulus, acc, list[i] as Uint32Array, acc);
   return acc;
 }
 
@@ -239,19 +250,13 @@ export function additiveReshare(
   options: AdditiveShareOptions,
   rng: Rng = randomBytes,
 ): Uint32Array[] {
-  aOptions('options', options, ['shares', 'modulus']);
-  const modulus = aModulus(options.modulus);
-  aInteger('shares', options.shares, 1, MAX_ADDITIVE_SHARES);
-  if (!Array.isArray(oldShares)) throw new TypeError('"oldShares" expected an array');
-  if (oldShares.length === 0) throw new PrivaggError('INSUFFICIENT_SHARES', 'no shares given');
-  const first: unknown = oldShares[0];
-  aElements('oldShares[0]', modulus, first);
-  for (let i = 1; i < oldShares.length; i++)
-    aElements(`oldShares[${i}]`, modulus, oldShares[i], first.length);
-  const fresh = Array.from({ length: options.shares }, () => new Uint32Array(first.length));
-  for (const old of oldShares) {
-    const subs = shareUnchecked(modulus, old, options.shares, rng);
-    for (let j = 0; j < options.shares; j++) {
+  const { modulus, shares } = aShareOptions(options);
+  const list = aVectorList('oldShares', modulus, oldShares);
+  const length = (list[0] as Uint32Array).length;
+  const fresh = Array.from({ length: shares }, () => new Uint32Array(length));
+  for (const old of list) {
+    const subs = shareUnchecked(modulus, old, shares, rng);
+    for (let j = 0; j < shares; j++) {
       addInto(modulus, fresh[j] as Uint32Array, subs[j] as Uint32Array, fresh[j] as Uint32Array);
       (subs[j] as Uint32Array).fill(0);
     }
