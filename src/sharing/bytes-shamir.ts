@@ -3,8 +3,9 @@
  * their own messages (secure aggregation shares its keys and seeds with these).
  * @module
  */
-import { aBytes, aInteger, aOptions, PrivaggError, type Rng, randomBytes } from '../core/index.ts';
-import { packBytes, packedLength, unpackBytes } from './pack.ts';
+import { aBytes, aInteger, aOptions, type Rng, randomBytes } from '../core/index.ts';
+import { packBytes, packedLength } from './pack.ts';
+import { unpackOrThrow } from './split.ts';
 import {
   type ShamirShare,
   type ShamirShareOptions,
@@ -96,13 +97,8 @@ export function reconstructBytes(
     if (v instanceof Uint32Array && v.length !== count)
       throw new RangeError(`"shares[${i}].value" expected ${count} elements, got ${v.length}`);
   }
-  const packed = shamirReconstruct(shares, { threshold: options.threshold });
-  const out = unpackBytes(packed, options.byteLength);
-  packed.fill(0);
-  if (out === undefined)
-    throw new PrivaggError(
-      'MALFORMED_MESSAGE',
-      'the shares reconstruct an invalid packing: at least one share is corrupt',
-    );
-  return out;
+  return unpackOrThrow(
+    shamirReconstruct(shares, { threshold: options.threshold }),
+    options.byteLength,
+  );
 }

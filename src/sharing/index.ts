@@ -39,3 +39,10 @@ export {
   additiveReshare,
   shamirToAdditive,
 } from './additive.ts';
+export {
+  type RobustReconstructOptions,
+  type RobustResult,
+  type RobustCombineResult,
+  robustReconstruct,
+  robustCombine,
+} from './robust.ts';

@@ -226,11 +226,23 @@ export function parseShare(share: Uint8Array): ShareInfo {
  * @public
  */
 export function combine(shares: readonly Uint8Array[]): Uint8Array {
+  const { list, threshold, byteLength } = decodeSplit(shares);
+  const packed = interpolateChecked(list, threshold, 0, (list[0] as ShamirShare).value.length);
+  for (const d of list) d.value.fill(0);
+  return unpackOrThrow(packed, byteLength);
+}
+
+/** @internal Decode shares of one split: checks encoding, split identity, duplicates, count. */
+export function decodeSplit(shares: unknown): {
+  list: ShamirShare[];
+  threshold: number;
+  byteLength: number;
+} {
   if (!Array.isArray(shares)) throw new TypeError('"shares" expected an array of Uint8Array');
   if (shares.length === 0) throw new PrivaggError('INSUFFICIENT_SHARES', 'no shares given');
   if (shares.length > MAX_SHARES)
     throw new PrivaggError('MALFORMED_MESSAGE', `more than ${MAX_SHARES} shares given`);
-  const decoded = shares.map((s, i) => decodeShare(s, `shares[${i}]`));
+  const decoded = shares.map((s: unknown, i) => decodeShare(s, `shares[${i}]`));
   const first = decoded[0] as DecodedShare;
   const seen = new Set<number>();
   for (const d of decoded) {
@@ -249,11 +261,17 @@ export function combine(shares: readonly Uint8Array[]): Uint8Array {
       'INSUFFICIENT_SHARES',
       `${decoded.length} shares given, the threshold is ${first.threshold}`,
     );
-  const list: ShamirShare[] = decoded.map((d) => ({ index: d.index, value: d.value }));
-  const packed = interpolateChecked(list, first.threshold, 0, first.value.length);
-  const secret = unpackBytes(packed, first.byteLength);
+  return {
+    list: decoded.map((d) => ({ index: d.index, value: d.value })),
+    threshold: first.threshold,
+    byteLength: first.byteLength,
+  };
+}
+
+/** @internal Unpack a reconstructed secret (zeroing `packed`), MALFORMED_MESSAGE if invalid. */
+export function unpackOrThrow(packed: Uint32Array, byteLength: number): Uint8Array {
+  const secret = unpackBytes(packed, byteLength);
   packed.fill(0);
-  for (const d of decoded) d.value.fill(0);
   if (secret === undefined)
     throw new PrivaggError(
       'MALFORMED_MESSAGE',
