@@ -46,3 +46,13 @@ export {
   robustReconstruct,
   robustCombine,
 } from './robust.ts';
+export {
+  VSS_GROUP_ORDER,
+  type VssScheme,
+  type VssDealOptions,
+  type VssDealing,
+  type VssReconstructResult,
+  vssDeal,
+  vssVerify,
+  vssReconstruct,
+} from './vss.ts';
