@@ -209,7 +209,7 @@ export function robustReconstruct(
       `${n} shares given, the threshold is ${threshold}`,
     );
   const correctable = Math.floor((n - threshold) / 2);
-  const maxErrors = options.maxErrors ?? correctable;
+  const maxErrors = options.maxErrors === undefined ? correctable : options.maxErrors;
   aInteger('maxErrors', maxErrors, 0, correctable);
   const xs = shares.map((s) => s.index);
   const bad = new Set<number>();

@@ -422,9 +422,9 @@ export function shamirReconstruct(
       'INSUFFICIENT_SHARES',
       `${shares.length} shares given, the threshold is ${options.threshold}`,
     );
-  const from = options.from ?? 0;
+  const from = options.from === undefined ? 0 : options.from;
   aInteger('from', from, 0, length);
-  const to = options.to ?? length;
+  const to = options.to === undefined ? length : options.to;
   aInteger('to', to, from, length);
   return interpolateChecked(shares, options.threshold, from, to);
 }
