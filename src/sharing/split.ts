@@ -15,6 +15,8 @@ import {
   aInteger,
   aOptions,
   ByteReader,
+  bytesToWordsLE,
+  IS_LITTLE_ENDIAN,
   ByteWriter,
   drawBytes,
   equalBytes,
@@ -116,8 +118,14 @@ function decodeShare(bytes: unknown, which: string): DecodedShare {
     const count = packedLength(byteLength);
     if (r.remaining !== 4 + 4 * count)
       throw new PrivaggError('MALFORMED_MESSAGE', 'share length does not match its byteLength');
-    const value = r.u32Array(count, count);
+    if (r.u32() !== count)
+      throw new PrivaggError('MALFORMED_MESSAGE', 'element count does not match byteLength');
+    // one copy of the element bytes, viewed as words (the copy is fresh, so aligned)
+    const raw = r.raw(4 * count);
     r.end();
+    const value = IS_LITTLE_ENDIAN
+      ? new Uint32Array(raw.buffer, raw.byteOffset, count)
+      : bytesToWordsLE(raw);
     if (!isFieldVector(value))
       throw new PrivaggError('MALFORMED_MESSAGE', 'share has elements outside the field');
     return { version, splitId, threshold, index, byteLength, value };
