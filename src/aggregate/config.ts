@@ -11,7 +11,15 @@ import { aFinite, aInteger, aNumberInRange, aOptions } from '../core/validate.ts
  * @since 0.1.0
  * @public
  */
-export type ClipConfig = { readonly l2: number } | { readonly linf: number };
+export type ClipConfig =
+  | {
+      /** Largest L2 norm a client's vector may have. */
+      readonly l2: number;
+    }
+  | {
+      /** Largest absolute value any coordinate may have. */
+      readonly linf: number;
+    };
 
 /**
  * Fixed-point encoding of the vectors into the ring Z_{2^ringBits}.
@@ -36,8 +44,12 @@ export interface QuantizationConfig {
  * @public
  */
 export type ProtectionConfig =
-  | { readonly kind: 'none' }
   | {
+      /** No protection (insecure; for baselines). */
+      readonly kind: 'none';
+    }
+  | {
+      /** Secure aggregation on the complete graph (`secagg`) or a sparse Harary graph (`secagg+`). */
       readonly kind: 'secagg' | 'secagg+';
       /** @defaultValue `'semi-honest'` */
       readonly threat?: 'semi-honest' | 'malicious';
@@ -45,6 +57,7 @@ export type ProtectionConfig =
       readonly dropoutTolerance?: number;
     }
   | {
+      /** Shares to several non-colluding servers. */
       readonly kind: 'shamir';
       /** Number of non-colluding servers, 2..64. */
       readonly servers: number;
@@ -52,6 +65,7 @@ export type ProtectionConfig =
       readonly threshold?: number;
     }
   | {
+      /** CKKS homomorphic encryption. */
       readonly kind: 'ckks';
       /** @defaultValue `'single'` */
       readonly keys?: 'single' | 'threshold';
@@ -66,12 +80,18 @@ export type ProtectionConfig =
  * @public
  */
 export type PrivacyConfig =
-  | { readonly kind: 'none' }
   | {
+      /** No differential privacy. */
+      readonly kind: 'none';
+    }
+  | {
+      /** Noise added by the server (`central-dp`) or by every client (`distributed-dp`). */
       readonly kind: 'central-dp' | 'distributed-dp';
       /** @defaultValue `'discrete-gaussian'` */
       readonly mechanism?: 'discrete-gaussian' | 'skellam';
+      /** Total epsilon over all rounds, >= 2^-50. */
       readonly epsilon: number;
+      /** Total delta over all rounds, in (0, 1). */
       readonly delta: number;
     };
 
@@ -98,19 +118,30 @@ export interface AggregationConfig {
   /** Length of every client's vector. */
   readonly dimension: number;
   /** Cohort size per round, and the fewest clients a round may finish with. */
-  readonly clients: { readonly expected: number; readonly minimum: number };
+  readonly clients: {
+    /** Clients asked to take part in a round (the most that can contribute). */
+    readonly expected: number;
+    /** The fewest clients whose input a round may finish with; fewer aborts the round. */
+    readonly minimum: number;
+  };
   /** Required whenever privacy is not `none` (DP needs a sensitivity bound). */
   readonly clip?: ClipConfig;
   /** Resolved from the clip bound and the cohort when absent. */
   readonly quantization?: QuantizationConfig;
+  /** How inputs are hidden from the aggregator. */
   readonly protection: ProtectionConfig;
+  /** The differential-privacy target. */
   readonly privacy: PrivacyConfig;
+  /** How rounds compose. @defaultValue one round, every client sampled */
   readonly accountant?: AccountantConfig;
   /**
    * Weighted mean: each client submits a weight in [0, maxWeight] that travels inside the
    * protected vector (never in the clear). @defaultValue unweighted
    */
-  readonly weights?: { readonly max: number };
+  readonly weights?: {
+    /** Largest weight a client may submit. */
+    readonly max: number;
+  };
 }
 
 const KINDS_PROTECTION = ['none', 'secagg', 'secagg+', 'shamir', 'ckks'] as const;

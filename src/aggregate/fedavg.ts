@@ -14,11 +14,33 @@ import { aFiniteVector } from '../core/validate.ts';
 export type ModelUpdate =
   | Float64Array
   | Float32Array
-  | readonly (
-      | Float64Array
-      | Float32Array
-      | { readonly data: Float64Array | Float32Array; readonly shape: readonly number[] }
-    )[];
+  | readonly (Float64Array | Float32Array | UpdateLayer)[];
+
+/**
+ * One layer of a model update with its shape.
+ * @since 0.1.0
+ * @public
+ */
+export interface UpdateLayer {
+  /** The layer's values, row-major. */
+  readonly data: Float64Array | Float32Array;
+  /** The layer's shape; the product of its entries is `data.length`. */
+  readonly shape: readonly number[];
+}
+
+/**
+ * Layout of one layer of a flattened update.
+ * @since 0.1.0
+ * @public
+ */
+export interface LayerLayout {
+  /** Number of values. */
+  readonly length: number;
+  /** Shape of the layer. */
+  readonly shape: readonly number[];
+  /** Whether the layer was a `Float32Array`. */
+  readonly float32: boolean;
+}
 
 /**
  * The layout of a flattened update, to restore aggregates with {@link restoreUpdate}.
@@ -29,13 +51,21 @@ export interface UpdateLayout {
   /** Total number of coordinates. */
   readonly dimension: number;
   /** One entry per layer: its length, shape, and element type. */
-  readonly layers: readonly {
-    readonly length: number;
-    readonly shape: readonly number[];
-    readonly float32: boolean;
-  }[];
+  readonly layers: readonly LayerLayout[];
   /** Whether the update was a single flat array (restored as one array, not a list). */
   readonly flat: boolean;
+}
+
+/**
+ * A flattened update.
+ * @since 0.1.0
+ * @public
+ */
+export interface FlatUpdate {
+  /** All values, layer after layer. */
+  readonly vector: Float64Array;
+  /** How to restore the layers. */
+  readonly layout: UpdateLayout;
 }
 
 /**
@@ -56,7 +86,7 @@ export interface UpdateLayout {
  * @since 0.1.0
  * @public
  */
-export function flattenUpdate(update: ModelUpdate): { vector: Float64Array; layout: UpdateLayout } {
+export function flattenUpdate(update: ModelUpdate): FlatUpdate {
   if (update instanceof Float64Array || update instanceof Float32Array) {
     aFiniteVector('update', update);
     return {
@@ -121,7 +151,7 @@ export function flattenUpdate(update: ModelUpdate): { vector: Float64Array; layo
 export function restoreUpdate(
   vector: Float64Array,
   layout: UpdateLayout,
-): Float64Array | Float32Array | { data: Float64Array | Float32Array; shape: number[] }[] {
+): Float64Array | Float32Array | UpdateLayer[] {
   if (!(vector instanceof Float64Array)) throw new TypeError('"vector" expected a Float64Array');
   if (vector.length !== layout.dimension)
     throw new RangeError(`"vector" has ${vector.length} values, the layout ${layout.dimension}`);
@@ -131,7 +161,7 @@ export function restoreUpdate(
       : vector.slice(from, from + l.length);
   const first = layout.layers[0];
   if (layout.flat && first !== undefined) return make(0, first);
-  const out: { data: Float64Array | Float32Array; shape: number[] }[] = [];
+  const out: UpdateLayer[] = [];
   let offset = 0;
   for (const l of layout.layers) {
     out.push({ data: make(offset, l), shape: [...l.shape] });

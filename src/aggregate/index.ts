@@ -10,12 +10,23 @@ export type {
   ProtectionConfig,
   QuantizationConfig,
 } from './config.ts';
-export { flattenUpdate, restoreUpdate, type ModelUpdate, type UpdateLayout } from './fedavg.ts';
+export {
+  flattenUpdate,
+  restoreUpdate,
+  type FlatUpdate,
+  type LayerLayout,
+  type ModelUpdate,
+  type UpdateLayer,
+  type UpdateLayout,
+} from './fedavg.ts';
 export {
   planAggregation,
   type AggregationPlan,
   type AggregationResult,
   type PlanDescription,
+  type PrivacyLoss,
+  type PrivacyReport,
   type SimulateOptions,
 } from './plan.ts';
 export type { DropoutSchedule } from './protect.ts';
+export type { ResolvedQuantization } from './quantize.ts';

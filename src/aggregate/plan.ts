@@ -25,29 +25,56 @@ import {
 } from './quantize.ts';
 
 /**
+ * An (epsilon, delta) pair.
+ * @since 0.1.0
+ * @public
+ */
+export interface PrivacyLoss {
+  /** Epsilon (infinite without DP). */
+  readonly epsilon: number;
+  /** Delta (1 without DP). */
+  readonly delta: number;
+}
+
+/**
  * The resolved parameters of a plan, as plain data.
  * @since 0.1.0
  * @public
  */
 export interface PlanDescription {
+  /** Length of the clients' vectors. */
   readonly dimension: number;
   /** Coordinates actually protected (dimension, plus one for the weight of a weighted mean). */
   readonly protectedDimension: number;
-  readonly clients: { readonly expected: number; readonly minimum: number };
-  readonly clip: { readonly kind: 'l2' | 'linf' | 'none'; readonly bound: number };
+  /** Cohort size and the minimum a round may finish with. */
+  readonly clients: AggregationConfig['clients'];
+  /** The clip applied to every client's vector. */
+  readonly clip: {
+    /** `l2`, `linf`, or `none`. */
+    readonly kind: 'l2' | 'linf' | 'none';
+    /** The bound (0 without clipping). */
+    readonly bound: number;
+  };
+  /** The resolved protection. */
   readonly protection: {
+    /** The protection's kind. */
     readonly kind: AggregationConfig['protection']['kind'];
+    /** The adversary it is meant for; `trusted-server` for no protection. */
     readonly threat: 'semi-honest' | 'malicious' | 'trusted-server';
     /** SecAgg(+): neighbours per client; shamir: servers. */
     readonly neighbors?: number;
+    /** Shares needed to reconstruct (SecAgg threshold, or Shamir threshold). */
     readonly threshold?: number;
     /** Set for `none`: the server sees every input. */
     readonly insecure: boolean;
   };
   /** Absent when no ring is used (no protection and no DP: an exact float sum). */
   readonly quantization?: ResolvedQuantization;
+  /** The DP noise. */
   readonly noise: {
+    /** The noise distribution. */
     readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
+    /** Who adds it: the server (central DP) or every client (distributed DP). */
     readonly where: 'none' | 'server' | 'clients';
     /** Noise multiplier z: std of the sum's noise divided by the L2 sensitivity. */
     readonly noiseMultiplier: number;
@@ -56,6 +83,7 @@ export interface PlanDescription {
     /** Variance of the noise in the aggregate sum, in input units, when the minimum number of clients survive. */
     readonly sumVariance: number;
   };
+  /** The error the plan predicts for the mean. */
   readonly expectedError: {
     /** Variance per coordinate of the mean from stochastic rounding (at most, with the minimum cohort). */
     readonly quantizationVariance: number;
@@ -66,12 +94,19 @@ export interface PlanDescription {
     /** Clipping biases the mean toward zero for clients above the bound; reported per round as `clipped`. */
     readonly clippingBias: string;
   };
+  /** The privacy the plan delivers. */
   readonly privacy: {
+    /** The configured kind of privacy. */
     readonly kind: AggregationConfig['privacy']['kind'];
+    /** Rounds the budget covers. */
     readonly rounds: number;
+    /** Poisson sampling rate of clients per round. */
     readonly samplingRate: number;
-    readonly perRound: { readonly epsilon: number; readonly delta: number };
-    readonly cumulative: { readonly epsilon: number; readonly delta: number };
+    /** One round's loss (with the minimum cohort). */
+    readonly perRound: PrivacyLoss;
+    /** All rounds' loss (with the minimum cohort). */
+    readonly cumulative: PrivacyLoss;
+    /** How the loss is accounted. */
     readonly accountant: string;
   };
   /** Bytes one client uploads per round (protected vector plus protocol overhead). */
@@ -116,11 +151,21 @@ export interface AggregationResult {
   /** 1-based index of this round. */
   readonly round: number;
   /** What this round and all rounds so far spent. */
-  readonly privacy: {
-    readonly round: { readonly epsilon: number; readonly delta: number };
-    readonly cumulative: { readonly epsilon: number; readonly delta: number };
-    readonly accountant: string;
-  };
+  readonly privacy: PrivacyReport;
+}
+
+/**
+ * The privacy a run has spent.
+ * @since 0.1.0
+ * @public
+ */
+export interface PrivacyReport {
+  /** This round's loss, with its actual survivors. */
+  readonly round: PrivacyLoss;
+  /** All rounds so far. */
+  readonly cumulative: PrivacyLoss;
+  /** How the loss is accounted. */
+  readonly accountant: string;
 }
 
 /**

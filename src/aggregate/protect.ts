@@ -22,9 +22,13 @@ import type { PlanDescription } from './plan.ts';
 export type DropoutSchedule =
   | readonly number[]
   | {
+      /** Drop after advertising keys (their input never arrives). */
       readonly afterAdvertiseKeys?: readonly number[];
+      /** Drop after sharing keys, before sending their input (their input never arrives). */
       readonly afterShareKeys?: readonly number[];
+      /** Drop after sending their input (it is still included). */
       readonly afterMaskedInput?: readonly number[];
+      /** Stop answering during unmasking (their input is included). */
       readonly duringUnmask?: readonly number[];
     };
 

@@ -12,9 +12,15 @@ import type { ClipConfig } from './config.ts';
 /** @internal Wrap probability the planner accepts for a noisy sum, over all coordinates of one round. */
 export const WRAP_PROBABILITY: number = 2 ** -40;
 
-/** @internal The resolved quantization. */
+/**
+ * The resolved fixed-point encoding of a plan.
+ * @since 0.1.0
+ * @public
+ */
 export interface ResolvedQuantization {
+  /** Ring size k: sums are computed modulo 2^k. */
   readonly ringBits: number;
+  /** Values are multiplied by this before stochastic rounding. */
   readonly scale: number;
   /** Largest absolute integer a single client's encoded coordinate can take. */
   readonly clientBound: number;

@@ -21,16 +21,35 @@ function pack(bytes: Uint8Array): bigint[] {
   const out: bigint[] = new Array(count).fill(0n);
   for (let bit = 0; bit < 8 * bytes.length; bit++) {
     const on = ((bytes[bit >> 3] as number) >> (bit & 7)) & 1;
-    if (on) out[Math.floor(bit / 30)] = (out[Math.floor(bit / 30)] as bigint) | (1n << BigInt(bit % 30));
+    if (on)
+      out[Math.floor(bit / 30)] = (out[Math.floor(bit / 30)] as bigint) | (1n << BigInt(bit % 30));
   }
   return out;
 }
 
 const cases = [
-  { name: '32-byte key, 2 of 3', secret: Uint8Array.from({ length: 32 }, (_, i) => i), threshold: 2, shares: 3, seed: 1 },
+  {
+    name: '32-byte key, 2 of 3',
+    secret: Uint8Array.from({ length: 32 }, (_, i) => i),
+    threshold: 2,
+    shares: 3,
+    seed: 1,
+  },
   { name: '1 byte, 3 of 5', secret: Uint8Array.of(0xff), threshold: 3, shares: 5, seed: 2 },
-  { name: '15 bytes (one packing group), 4 of 4', secret: new Uint8Array(15).fill(0xa5), threshold: 4, shares: 4, seed: 3 },
-  { name: 'ascii, 5 of 7', secret: new TextEncoder().encode('privagg known answer'), threshold: 5, shares: 7, seed: 4 },
+  {
+    name: '15 bytes (one packing group), 4 of 4',
+    secret: new Uint8Array(15).fill(0xa5),
+    threshold: 4,
+    shares: 4,
+    seed: 3,
+  },
+  {
+    name: 'ascii, 5 of 7',
+    secret: new TextEncoder().encode('privagg known answer'),
+    threshold: 5,
+    shares: 7,
+    seed: 4,
+  },
 ];
 
 const vectors = cases.map((c) => {
@@ -43,7 +62,11 @@ const vectors = cases.map((c) => {
     const limbs = values[s] as bigint[];
     return hex(
       Uint8Array.from([
-        0x50, 0x41, 1, 0x21, 1,
+        0x50,
+        0x41,
+        1,
+        0x21,
+        1,
         ...splitId,
         ...u32le(c.threshold),
         ...u32le(index),
@@ -53,7 +76,14 @@ const vectors = cases.map((c) => {
       ]),
     );
   });
-  return { name: c.name, seedHex: hex(seed), secretHex: hex(c.secret), threshold: c.threshold, shares: c.shares, expected: shares };
+  return {
+    name: c.name,
+    seedHex: hex(seed),
+    secretHex: hex(c.secret),
+    threshold: c.threshold,
+    shares: c.shares,
+    expected: shares,
+  };
 });
 
 console.log(
