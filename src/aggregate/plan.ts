@@ -14,7 +14,7 @@ import {
   privacySpent,
   sampleIntegerNoise,
 } from './privacy.ts';
-import { type DropoutSchedule, normalizeDropouts, secureSum } from './protect.ts';
+import { type DropoutSchedule, normalizeDropouts, SHAMIR_RING_BITS, secureSum } from './protect.ts';
 import {
   clipInPlace,
   coordinateBound,
@@ -244,7 +244,18 @@ function resolve(config: AggregationConfig): Resolved {
                 calibration.noiseMultiplier *
                 Math.sqrt(clients.expected / clients.minimum),
             };
-    const ringBits = config.quantization?.ringBits ?? 32;
+    const shamirThreshold =
+      protection.kind === 'shamir' &&
+      (protection.threshold ?? protection.servers) < protection.servers;
+    const ringBits = shamirThreshold ? SHAMIR_RING_BITS : (config.quantization?.ringBits ?? 32);
+    if (
+      shamirThreshold &&
+      config.quantization !== undefined &&
+      config.quantization.ringBits !== SHAMIR_RING_BITS
+    )
+      throw new RangeError(
+        `"quantization.ringBits" must be ${SHAMIR_RING_BITS} for Shamir aggregation (threshold below servers): sums live in GF(2^31 - 1)`,
+      );
     if (ringBits > 32)
       throw new RangeError(
         `"quantization.ringBits" above 32 is not supported by the ${protection.kind} protection yet`,

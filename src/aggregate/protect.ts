@@ -9,6 +9,7 @@ import type { Rng } from '../core/random.ts';
 import { drawWords } from '../core/random.ts';
 import { ringAdd, ringSub } from '../core/ring.ts';
 import { aInteger } from '../core/validate.ts';
+import { FIELD_MODULUS, shamirReconstruct, shamirShare } from '../sharing/index.ts';
 import type { AggregationConfig } from './config.ts';
 import type { PlanDescription } from './plan.ts';
 
@@ -123,7 +124,9 @@ export async function secureSum(
       return { sum, participants, dropped: dropouts.dropped };
     }
     case 'shamir':
-      return additiveSum(k, p.servers, encoded, participants, dropouts, rng);
+      return (p.threshold ?? p.servers) === p.servers
+        ? additiveSum(k, p.servers, encoded, participants, dropouts, rng)
+        : shamirSum(k, p.servers, p.threshold ?? p.servers, encoded, participants, dropouts, rng);
     default:
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
@@ -163,4 +166,68 @@ function additiveSum(
   const sum = new Uint32Array(d);
   for (const t of totals) ringAdd(k, sum, t, sum);
   return { sum, participants, dropped: dropouts.dropped };
+}
+
+/** @internal Ring size used by Shamir aggregation: sums must fit the signed half of GF(2^31 - 1). */
+export const SHAMIR_RING_BITS = 31;
+
+/**
+ * Shamir aggregation across `servers` non-colluding servers, any `threshold` of which
+ * reconstruct: each client maps its encoded vector (signed, |x| < 2^30) into GF(2^31 - 1) and
+ * Shamir-shares it with `privagg/sharing`; server s adds the shares at index s + 1; any
+ * `threshold` server totals interpolate to the sum (Shamir shares are linear). Fewer than
+ * `threshold` colluding servers learn nothing about any input.
+ */
+function shamirSum(
+  k: number,
+  servers: number,
+  threshold: number,
+  encoded: readonly Uint32Array[],
+  participants: readonly number[],
+  dropouts: NormalizedDropouts,
+  rng: Rng,
+): SecureSumResult {
+  if (k !== SHAMIR_RING_BITS)
+    throw new PrivaggError(
+      'INVALID_PARAMETER',
+      `Shamir aggregation needs ${SHAMIR_RING_BITS} ring bits`,
+    );
+  const P = FIELD_MODULUS;
+  const d = encoded[0]?.length ?? 0;
+  const totals = Array.from({ length: servers }, () => new Uint32Array(d));
+  const field = new Uint32Array(d);
+  const half = 2 ** (k - 1);
+  for (const i of participants) {
+    const e = encoded[i] as Uint32Array;
+    // ring element (mod 2^31, signed) -> field element (mod p), branch-free
+    for (let j = 0; j < d; j++) {
+      const x = e[j] as number;
+      const signed = x - 2 * half * +(x >= half);
+      field[j] = signed + P * +(signed < 0);
+    }
+    const shares = shamirShare(field, { threshold, shares: servers }, rng);
+    for (let s = 0; s < servers; s++)
+      addFieldInto(totals[s] as Uint32Array, (shares[s] as { value: Uint32Array }).value);
+  }
+  // any `threshold` servers reconstruct; use the first ones
+  const sumField = shamirReconstruct(
+    totals.slice(0, threshold).map((value, s) => ({ index: s + 1, value })),
+    { threshold },
+  );
+  const sum = new Uint32Array(d);
+  const mask = 2 ** k - 1;
+  for (let j = 0; j < d; j++) {
+    const y = sumField[j] as number;
+    const signed = y - P * +(y > (P - 1) / 2);
+    sum[j] = signed & mask;
+  }
+  return { sum, participants, dropped: dropouts.dropped };
+}
+
+function addFieldInto(acc: Uint32Array, x: Uint32Array): void {
+  const P = FIELD_MODULUS;
+  for (let j = 0; j < acc.length; j++) {
+    const s = (acc[j] as number) + (x[j] as number) - P;
+    acc[j] = s + (P & (s >> 31));
+  }
 }

@@ -126,6 +126,29 @@ describe('planAggregation: runs', () => {
     expect(r.mean[0]).toBeCloseTo((expected[0] as number) / 8, 12);
     expect(s).toBeGreaterThan(2 ** 20);
   });
+  it('shamir 3-of-5 (Prio-style, GF(2^31 - 1)) sums exactly for inputs on the grid', async () => {
+    const plan = planAggregation({
+      ...base,
+      protection: { kind: 'shamir', servers: 5, threshold: 3 },
+    });
+    const q = plan.describe().quantization;
+    expect(q?.ringBits).toBe(31);
+    expect(plan.describe().protection.threshold).toBe(3);
+    const vectors = gridVectors(10, 4, 2 ** 10, 9);
+    const r = await plan.simulate(vectors, { dropouts: [4], rng });
+    const expected = new Float64Array(4);
+    for (const i of r.participants)
+      for (let j = 0; j < 4; j++)
+        expected[j] = (expected[j] as number) + ((vectors[i] as Float64Array)[j] as number);
+    expect([...r.sum]).toEqual([...expected]);
+    expect(() =>
+      planAggregation({
+        ...base,
+        protection: { kind: 'shamir', servers: 5, threshold: 3 },
+        quantization: { ringBits: 32, scale: 1 },
+      }),
+    ).toThrow(RangeError);
+  });
   it('property: shamir sums equal the plaintext sum within n/scale for arbitrary inputs', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -137,12 +160,13 @@ describe('planAggregation: runs', () => {
           },
         ),
         fc.integer({ min: 2, max: 5 }),
-        async (vectors, servers) => {
+        fc.integer({ min: 2, max: 5 }),
+        async (vectors, servers, t) => {
           const plan = planAggregation({
             dimension: 3,
             clients: { expected: 6, minimum: 1 },
             clip: { linf: 1 },
-            protection: { kind: 'shamir', servers },
+            protection: { kind: 'shamir', servers, threshold: Math.min(t, servers) },
             privacy: { kind: 'none' },
           });
           const r = await plan.simulate(vectors, { rng });
