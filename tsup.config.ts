@@ -4,6 +4,7 @@ import { defineConfig } from 'tsup';
 const libraryEntries = {
   index: 'src/index.ts',
   sharing: 'src/sharing/index.ts',
+  secagg: 'src/secagg/index.ts',
 };
 
 const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];

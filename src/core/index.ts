@@ -94,3 +94,15 @@ export {
 } from './fixed-point.ts';
 export { MAGIC, MAX_MESSAGE_BYTES, ByteWriter, ByteReader } from './codec.ts';
 export { nodeCrypto } from './node-builtins.ts';
+export {
+  x25519PublicKeyFast,
+  x25519KeyPairFast,
+  x25519SharedSecretFast,
+  ed25519PublicKeyFast,
+  ed25519KeyPairFast,
+  ed25519SignFast,
+  ed25519VerifyFast,
+  aesGcmEncryptFast,
+  aesGcmDecryptFast,
+} from './fast-crypto.ts';
+export { nodeWorkerThreads, hardwareThreads } from './node-workers.ts';
