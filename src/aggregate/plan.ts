@@ -14,8 +14,12 @@ import {
   privacySpent,
   sampleIntegerNoise,
 } from './privacy.ts';
+import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
 import { type DropoutSchedule, normalizeDropouts, SHAMIR_RING_BITS, secureSum } from './protect.ts';
 import {
+  secaggInputRange,
+  resolveScalePerClient,
+  describePerClient,
   clipInPlace,
   coordinateBound,
   describeQuantization,
@@ -195,6 +199,15 @@ export interface AggregationPlan {
 interface Resolved {
   readonly description: PlanDescription;
   readonly calibration: PrivacyCalibration;
+  /** The secure-aggregation round plan and input shift (secagg and secagg+ only). */
+  readonly secagg?: SecAggSetup;
+}
+
+/** @internal How a plan drives secure aggregation. */
+export interface SecAggSetup {
+  readonly plan: SecAggPlan;
+  /** Added to every signed coordinate so inputs lie in [0, plan.maxInputValue]. */
+  readonly offset: number;
 }
 
 function resolve(config: AggregationConfig): Resolved {
@@ -224,6 +237,8 @@ function resolve(config: AggregationConfig): Resolved {
   const calibration = calibratePrivacy(config, protectedDimension);
 
   let quantization: ResolvedQuantization | undefined;
+  let secagg: SecAggSetup | undefined;
+  const secaggKind = protection.kind === 'secagg' || protection.kind === 'secagg+';
   if (usesRing) {
     // noise std in quantized units as a + b * scale, for the worst case of all expected clients' noise
     const noise =
@@ -260,17 +275,71 @@ function resolve(config: AggregationConfig): Resolved {
       throw new RangeError(
         `"quantization.ringBits" above 32 is not supported by the ${protection.kind} protection yet`,
       );
-    quantization =
-      config.quantization === undefined
-        ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise)
-        : describeQuantization(
-            ringBits,
-            config.quantization.scale,
-            clients.expected,
-            bound,
-            protectedDimension,
-            noise,
-          );
+    if (secaggKind) {
+      const range = secaggInputRange(ringBits, clients.expected);
+      const perClientLimit = range.offset;
+      // each client's own noise, in quantized units: std a + b * scale
+      const clientNoise =
+        calibration.where === 'clients'
+          ? {
+              a:
+                (calibration.sensitivityRounding * calibration.noiseMultiplier) /
+                Math.sqrt(clients.minimum),
+              b:
+                (calibration.sensitivity * calibration.noiseMultiplier) /
+                Math.sqrt(clients.minimum),
+            }
+          : undefined;
+      quantization =
+        config.quantization === undefined
+          ? resolveScalePerClient(
+              ringBits,
+              clients.expected,
+              bound,
+              protectedDimension,
+              perClientLimit,
+              clientNoise,
+            )
+          : describePerClient(
+              ringBits,
+              config.quantization.scale,
+              clients.expected,
+              bound,
+              protectedDimension,
+              perClientLimit,
+              clientNoise,
+            );
+      const p = protection as Extract<
+        AggregationConfig['protection'],
+        { kind: 'secagg' | 'secagg+' }
+      >;
+      const secaggPlan = planSecAgg({
+        clients: clients.expected,
+        dimension: protectedDimension,
+        modulusBits: ringBits,
+        maxInputValue: range.maxInputValue,
+        neighbors: p.kind === 'secagg' ? 'all' : 'auto',
+        tier: p.threat ?? 'semi-honest',
+        dropoutRate: p.dropoutTolerance ?? 0.1,
+      });
+      if (secaggPlan.threshold > clients.minimum)
+        throw new RangeError(
+          `the SecAgg threshold ${secaggPlan.threshold} exceeds "clients.minimum" (${clients.minimum}): a round that ends with the minimum cohort could not be unmasked; raise clients.minimum or lower protection.dropoutTolerance`,
+        );
+      secagg = { plan: secaggPlan, offset: range.offset };
+    } else {
+      quantization =
+        config.quantization === undefined
+          ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise)
+          : describeQuantization(
+              ringBits,
+              config.quantization.scale,
+              clients.expected,
+              bound,
+              protectedDimension,
+              noise,
+            );
+    }
   }
   const scale = quantization?.scale ?? 1;
   const sensitivityScaled = calibration.sensitivity * scale + calibration.sensitivityRounding;
@@ -282,11 +351,11 @@ function resolve(config: AggregationConfig): Resolved {
   const quantizationVariance =
     quantization === undefined ? 0 : (n * 0.25) / (scale * scale) / (n * n);
   const noiseVariance = sumVariance / (n * n);
-  const secagg = protection.kind === 'secagg' || protection.kind === 'secagg+';
-  const prot = describeProtection(config);
+  const prot = describeProtection(config, secagg?.plan);
   const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);
   const vectorBytes = protectedDimension * bytesPerRingElement;
-  const overhead = secagg ? (prot.neighbors ?? 0) * (2 * 32 + 2 * 80) + 2 * 32 + 64 : 0;
+  // SecAgg: two advertised public keys, one sealed share pair per neighbour, unmasking shares
+  const overhead = secaggKind ? 2 * 32 + (prot.neighbors ?? 0) * (2 * 80 + 2 * 48) + 64 : 0;
   const bytesPerClient =
     protection.kind === 'shamir' ? vectorBytes * protection.servers : vectorBytes + overhead;
   const description: PlanDescription = {
@@ -327,10 +396,17 @@ function resolve(config: AggregationConfig): Resolved {
     },
     bytesPerClient,
   };
-  return { description: deepFreeze(description), calibration };
+  return {
+    description: deepFreeze(description),
+    calibration,
+    ...(secagg === undefined ? {} : { secagg }),
+  };
 }
 
-function describeProtection(config: AggregationConfig): PlanDescription['protection'] {
+function describeProtection(
+  config: AggregationConfig,
+  secaggPlan: SecAggPlan | undefined,
+): PlanDescription['protection'] {
   const p = config.protection;
   switch (p.kind) {
     case 'none':
@@ -345,23 +421,16 @@ function describeProtection(config: AggregationConfig): PlanDescription['protect
       };
     case 'ckks':
       return { kind: 'ckks', threat: 'semi-honest', insecure: false };
-    default: {
-      const n = config.clients.expected;
-      const dropout = p.dropoutTolerance ?? 0.1;
-      const survivorsMin = Math.max(config.clients.minimum, Math.ceil(n * (1 - dropout)));
-      const threshold = Math.floor(n / 2) + 1;
-      if (threshold > survivorsMin)
-        throw new RangeError(
-          `SecAgg threshold ${threshold} exceeds the ${survivorsMin} clients guaranteed to survive with "protection.dropoutTolerance" ${dropout}: lower the dropout tolerance`,
-        );
+    default:
+      if (secaggPlan === undefined)
+        throw new PrivaggError('INVALID_PARAMETER', 'secure aggregation needs a ring');
       return {
         kind: p.kind,
-        threat: p.threat ?? 'semi-honest',
-        neighbors: n - 1,
-        threshold,
+        threat: secaggPlan.tier,
+        neighbors: secaggPlan.neighbors,
+        threshold: secaggPlan.threshold,
         insecure: false,
       };
-    }
   }
 }
 
@@ -401,7 +470,7 @@ function deepFreeze<T>(o: T): T {
  * @public
  */
 export function planAggregation(config: AggregationConfig): AggregationPlan {
-  const { description, calibration } = resolve(config);
+  const { description, calibration, secagg } = resolve(config);
   let roundsRun = 0;
   const frozen = deepFreeze(structuredClone(config));
   return {
@@ -418,7 +487,15 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
           `the privacy budget (epsilon ${calibration.cumulative.epsilon.toPrecision(4)}, delta ${calibration.cumulative.delta}) covers ${calibration.rounds} round(s), all spent`,
         );
       const rng = options.rng ?? randomBytes;
-      const result = await runRound(config, description, calibration, vectors, options, rng);
+      const result = await runRound(
+        config,
+        description,
+        calibration,
+        secagg,
+        vectors,
+        options,
+        rng,
+      );
       roundsRun++;
       const spent = privacySpent(calibration, roundsRun, result.participants.length);
       return { ...result, round: roundsRun, privacy: spent };
@@ -430,6 +507,7 @@ async function runRound(
   config: AggregationConfig,
   description: PlanDescription,
   calibration: PrivacyCalibration,
+  secagg: SecAggSetup | undefined,
   vectors: readonly (Float64Array | Float32Array | readonly number[])[],
   options: SimulateOptions,
   rng: Rng,
@@ -464,18 +542,14 @@ async function runRound(
     );
 
   // client side: clip, weight, encode, add noise
-  let clipped = 0;
+  const clippedClients = new Set<number>();
   const pd = description.protectedDimension;
   const prepared: Float64Array[] = [];
   for (const [i, v] of vectors.entries()) {
     const x = new Float64Array(pd);
     x.set(v);
-    if (
-      config.clip !== undefined &&
-      clipInPlace(x.subarray(0, d), config.clip) &&
-      !dropouts.excludedBeforeInput.has(i)
-    )
-      clipped++;
+    if (config.clip !== undefined && clipInPlace(x.subarray(0, d), config.clip))
+      clippedClients.add(i);
     if (weights !== undefined) {
       const w = weights[i] as number;
       for (let j = 0; j < d; j++) x[j] = (x[j] as number) * w;
@@ -493,7 +567,7 @@ async function runRound(
       const x = prepared[i] as Float64Array;
       for (let j = 0; j < pd; j++) sum[j] = (sum[j] as number) + (x[j] as number);
     }
-    return finish(sum, participants, dropouts.dropped, clipped, d, weighted);
+    return finish(sum, participants, dropouts.dropped, clippedClients, d, weighted);
   }
 
   const encoded = prepared.map((x) => {
@@ -509,7 +583,7 @@ async function runRound(
     sum: ringSum,
     participants,
     dropped,
-  } = await secureSum(config, description, encoded, dropouts, rng);
+  } = await secureSum(config, description, secagg, encoded, dropouts, rng);
 
   // server side: signed decoding, central noise, unscale
   const mod = 2 ** q.ringBits;
@@ -531,19 +605,21 @@ async function runRound(
     const signed = x >= half ? x - mod : x;
     sum[j] = (signed + (central === undefined ? 0 : (central[j] as number))) / q.scale;
   }
-  return finish(sum, participants, dropped, clipped, d, weighted);
+  return finish(sum, participants, dropped, clippedClients, d, weighted);
 }
 
 function finish(
   protectedSum: Float64Array,
   participants: readonly number[],
   dropped: Readonly<Record<string, readonly number[]>>,
-  clipped: number,
+  clippedClients: ReadonlySet<number>,
   d: number,
   weighted: boolean,
 ): Omit<AggregationResult, 'round' | 'privacy'> {
   const sum = protectedSum.slice(0, d);
   const totalWeight = weighted ? (protectedSum[d] as number) : participants.length;
   const mean = sum.map((x) => (totalWeight > 0 ? x / totalWeight : 0));
+  // clipping is reported for the clients whose input is in the sum
+  const clipped = participants.filter((i) => clippedClients.has(i)).length;
   return { sum, mean, totalWeight, participants, dropped, clipped };
 }

@@ -11,7 +11,8 @@ import { ringAdd, ringSub } from '../core/ring.ts';
 import { aInteger } from '../core/validate.ts';
 import { FIELD_MODULUS, shamirReconstruct, shamirShare } from '../sharing/index.ts';
 import type { AggregationConfig } from './config.ts';
-import type { PlanDescription } from './plan.ts';
+import type { PlanDescription, SecAggSetup } from './plan.ts';
+import { simulateSecAgg } from '../secagg/index.ts';
 
 /**
  * Clients that stop responding in a simulated round: a list of client indices that drop before
@@ -107,6 +108,7 @@ export interface SecureSumResult {
 export async function secureSum(
   config: AggregationConfig,
   description: PlanDescription,
+  secagg: SecAggSetup | undefined,
   encoded: readonly Uint32Array[],
   dropouts: NormalizedDropouts,
   rng: Rng,
@@ -127,6 +129,11 @@ export async function secureSum(
       return (p.threshold ?? p.servers) === p.servers
         ? additiveSum(k, p.servers, encoded, participants, dropouts, rng)
         : shamirSum(k, p.servers, p.threshold ?? p.servers, encoded, participants, dropouts, rng);
+    case 'secagg':
+    case 'secagg+':
+      if (secagg === undefined)
+        throw new PrivaggError('INVALID_PARAMETER', 'secure aggregation was not planned');
+      return secaggSum(k, secagg, encoded, dropouts, rng);
     default:
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
@@ -230,4 +237,60 @@ function addFieldInto(acc: Uint32Array, x: Uint32Array): void {
     const s = (acc[j] as number) + (x[j] as number) - P;
     acc[j] = s + (P & (s >> 31));
   }
+}
+
+/**
+ * Secure aggregation (privagg/secagg): shift each client's signed coordinates by `offset` into
+ * [0, maxInputValue], run the real protocol in process with the scheduled dropouts, and shift
+ * the sum back by `offset` per survivor.
+ */
+async function secaggSum(
+  k: number,
+  setup: SecAggSetup,
+  encoded: readonly Uint32Array[],
+  dropouts: NormalizedDropouts,
+  rng: Rng,
+): Promise<SecureSumResult> {
+  const mod = 2 ** k;
+  const half = mod / 2;
+  const mask = k === 32 ? -1 : (mod - 1) | 0;
+  const limit = setup.offset;
+  const inputs = encoded.map((e) => {
+    const u = new Uint32Array(e.length);
+    let outside = 0;
+    for (let j = 0; j < e.length; j++) {
+      const x = e[j] as number;
+      const signed = x - mod * +(x >= half);
+      outside |= +(signed > limit || signed < -limit);
+      u[j] = (signed + setup.offset) & mask;
+    }
+    if (outside !== 0)
+      throw new PrivaggError(
+        'OVERFLOW',
+        `a client's noisy input left the secure-aggregation range (probability below 2^-40 by plan); the round is refused`,
+      );
+    return u;
+  });
+  const result = await simulateSecAgg({
+    inputs,
+    modulusBits: k,
+    maxInputValue: setup.plan.maxInputValue,
+    threshold: setup.plan.threshold,
+    neighbors: setup.plan.complete ? 'all' : setup.plan.neighbors,
+    tier: setup.plan.tier,
+    dropoutRate: setup.plan.dropoutRate,
+    corruptFraction: setup.plan.corruptFraction,
+    securityBits: setup.plan.securityBits,
+    dropouts: dropouts.stages,
+    rng,
+  });
+  if (!(result.sum instanceof Uint32Array))
+    throw new PrivaggError('INVALID_PARAMETER', 'wide SecAgg sums are not supported by plans');
+  const shift = (result.survivors.length * setup.offset) % mod;
+  const sum = new Uint32Array(result.sum.length);
+  for (let j = 0; j < sum.length; j++) sum[j] = ((result.sum[j] as number) - shift) & mask;
+  const dropped: Record<string, readonly number[]> = {};
+  for (const [stage, list] of Object.entries(result.dropped))
+    if (list.length > 0) dropped[stage] = list;
+  return { sum, participants: result.survivors, dropped };
 }

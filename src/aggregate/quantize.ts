@@ -30,6 +30,79 @@ export interface ResolvedQuantization {
   readonly wrapProbability: number;
 }
 
+/**
+ * @internal Per-client range of secure aggregation: each client's signed value is shifted into
+ * [0, maxInputValue] by `offset = floor(maxInputValue / 2)`, and `clients * maxInputValue` fits
+ * the ring (the SecAgg plan checks it), so no sum of shifted inputs can wrap.
+ */
+export function secaggInputRange(
+  ringBits: number,
+  clients: number,
+): { maxInputValue: number; offset: number } {
+  const maxInputValue = Math.floor((2 ** ringBits - 1) / clients);
+  return { maxInputValue, offset: Math.floor(maxInputValue / 2) };
+}
+
+/**
+ * @internal The largest power-of-two scale for which every client's encoded coordinate, with its
+ * own noise (standard deviation `a + b s`, tail over all clients' coordinates at
+ * {@link WRAP_PROBABILITY}), stays within `perClientLimit` in magnitude. Used by secure
+ * aggregation, whose clients refuse inputs outside their range.
+ */
+export function resolveScalePerClient(
+  ringBits: number,
+  clients: number,
+  bound: number,
+  coordinates: number,
+  perClientLimit: number,
+  clientNoise: { readonly a: number; readonly b: number } | undefined,
+): ResolvedQuantization {
+  const zeta = clientNoise === undefined ? 0 : tailFactor(clients * coordinates, WRAP_PROBABILITY);
+  const max =
+    (perClientLimit - 1 - zeta * (clientNoise?.a ?? 0)) / (bound + zeta * (clientNoise?.b ?? 0));
+  if (!(max >= 1))
+    throw new PrivaggError(
+      'OVERFLOW',
+      `${ringBits} ring bits cannot hold ${clients} clients' inputs with coordinates up to ${bound}${clientNoise ? ' plus noise' : ''} even at scale 1; use more ring bits or a smaller clip bound`,
+    );
+  return describePerClient(
+    ringBits,
+    2 ** Math.floor(Math.log2(max)),
+    clients,
+    bound,
+    coordinates,
+    perClientLimit,
+    clientNoise,
+  );
+}
+
+/** @internal Check a caller-chosen scale against the per-client range; `OVERFLOW` when it can leave it. */
+export function describePerClient(
+  ringBits: number,
+  scale: number,
+  clients: number,
+  bound: number,
+  coordinates: number,
+  perClientLimit: number,
+  clientNoise: { readonly a: number; readonly b: number } | undefined,
+): ResolvedQuantization {
+  const zeta = clientNoise === undefined ? 0 : tailFactor(clients * coordinates, WRAP_PROBABILITY);
+  const clientBound =
+    Math.floor(bound * scale) + 1 + zeta * ((clientNoise?.a ?? 0) + (clientNoise?.b ?? 0) * scale);
+  if (clientBound > perClientLimit)
+    throw new PrivaggError(
+      'OVERFLOW',
+      `quantization { ringBits: ${ringBits}, scale: ${scale} } can wrap: each of ${clients} clients needs values up to ${clientBound.toExponential(3)}${clientNoise ? ' with noise' : ''}, secure aggregation allows ${perClientLimit.toExponential(3)} per client`,
+    );
+  return {
+    ringBits,
+    scale,
+    clientBound,
+    sumBound: clients * clientBound,
+    wrapProbability: clientNoise === undefined ? 0 : WRAP_PROBABILITY,
+  };
+}
+
 /** @internal Per-coordinate bound on a client's (weighted) value implied by the clip. */
 export function coordinateBound(clip: ClipConfig): number {
   return 'l2' in clip ? clip.l2 : clip.linf;

@@ -276,3 +276,50 @@ describe('flattenUpdate / restoreUpdate', () => {
     expect(() => restoreUpdate(new Float64Array(2), layout)).toThrow(RangeError);
   });
 });
+
+describe('planAggregation: secure aggregation', () => {
+  it('secagg+ sums exactly (inputs on the grid) with dropouts at every stage', async () => {
+    const plan = planAggregation({
+      dimension: 50,
+      clients: { expected: 40, minimum: 24 },
+      clip: { linf: 1 },
+      protection: { kind: 'secagg+', dropoutTolerance: 0.3 },
+      privacy: { kind: 'none' },
+    });
+    const desc = plan.describe();
+    expect(desc.protection.kind).toBe('secagg+');
+    expect(desc.protection.threshold).toBeLessThanOrEqual(24);
+    const vectors = gridVectors(40, 50, 2 ** 12, 21);
+    const r = await plan.simulate(vectors, {
+      dropouts: {
+        afterAdvertiseKeys: [1, 2],
+        afterShareKeys: [3, 4],
+        afterMaskedInput: [5, 6],
+        duringUnmask: [7],
+      },
+      rng,
+    });
+    expect(r.participants).not.toContain(1);
+    expect(r.participants).not.toContain(4);
+    expect(r.participants).toContain(5);
+    expect(r.participants).toContain(7);
+    expect(r.participants.length).toBe(36);
+    expect(r.dropped.afterShareKeys).toEqual([3, 4]);
+    const expected = new Float64Array(50);
+    for (const i of r.participants)
+      for (let j = 0; j < 50; j++)
+        expected[j] = (expected[j] as number) + ((vectors[i] as Float64Array)[j] as number);
+    expect([...r.sum]).toEqual([...expected]);
+  });
+  it('refuses a SecAgg threshold the minimum cohort cannot meet', () => {
+    expect(() =>
+      planAggregation({
+        dimension: 5,
+        clients: { expected: 40, minimum: 2 },
+        clip: { linf: 1 },
+        protection: { kind: 'secagg' },
+        privacy: { kind: 'none' },
+      }),
+    ).toThrow(/clients.minimum/);
+  });
+});
