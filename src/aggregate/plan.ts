@@ -12,6 +12,8 @@ import {
   calibratePrivacy,
   type PrivacyCalibration,
   privacySpent,
+  roundRho,
+  zcdpEpsilon,
   sampleIntegerNoise,
 } from './privacy.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
@@ -241,24 +243,15 @@ function resolve(config: AggregationConfig): Resolved {
   const secaggKind = protection.kind === 'secagg' || protection.kind === 'secagg+';
   if (usesRing) {
     // noise std in quantized units as a + b * scale, for the worst case of all expected clients' noise
+    // noise inside the ring (distributed DP only; central noise is added after decoding), with
+    // every expected client contributing its share: std a + b * scale in quantized units
     const noise =
-      calibration.where === 'none'
-        ? undefined
-        : calibration.where === 'server'
-          ? {
-              a: calibration.sensitivityRounding * calibration.noiseMultiplier,
-              b: calibration.sensitivity * calibration.noiseMultiplier,
-            }
-          : {
-              a:
-                calibration.sensitivityRounding *
-                calibration.noiseMultiplier *
-                Math.sqrt(clients.expected / clients.minimum),
-              b:
-                calibration.sensitivity *
-                calibration.noiseMultiplier *
-                Math.sqrt(clients.expected / clients.minimum),
-            };
+      calibration.where === 'clients'
+        ? {
+            a: calibration.sensitivityRounding * calibration.noiseMultiplier * Math.sqrt(clients.expected / clients.minimum),
+            b: calibration.sensitivity * calibration.noiseMultiplier * Math.sqrt(clients.expected / clients.minimum),
+          }
+        : undefined;
     const shamirThreshold =
       protection.kind === 'shamir' &&
       (protection.threshold ?? protection.servers) < protection.servers;
@@ -358,6 +351,21 @@ function resolve(config: AggregationConfig): Resolved {
   const overhead = secaggKind ? 2 * 32 + (prot.neighbors ?? 0) * (2 * 80 + 2 * 48) + 64 : 0;
   const bytesPerClient =
     protection.kind === 'shamir' ? vectorBytes * protection.servers : vectorBytes + overhead;
+  // the privacy the plan delivers when only the minimum cohort survives (the worst case)
+  const planned = (() => {
+    if (calibration.where === 'none') return { perRound: calibration.perRound, cumulative: calibration.cumulative };
+    const rho = roundRho(calibration, scale, clients.minimum);
+    const delta = calibration.delta;
+    const out = {
+      perRound: { epsilon: zcdpEpsilon(rho, delta), delta },
+      cumulative: { epsilon: zcdpEpsilon(rho * calibration.rounds, delta), delta },
+    };
+    if (config.privacy.kind !== 'none' && out.cumulative.epsilon > config.privacy.epsilon * (1 + 1e-9))
+      throw new RangeError(
+        `the noise cannot meet "privacy.epsilon" ${config.privacy.epsilon}: the distributed noise of ${clients.minimum} clients reaches ${out.cumulative.epsilon.toPrecision(4)}; raise clients.minimum or the noise`,
+      );
+    return out;
+  })();
   const description: PlanDescription = {
     dimension,
     protectedDimension,
@@ -390,8 +398,8 @@ function resolve(config: AggregationConfig): Resolved {
       kind: privacy.kind,
       rounds: calibration.rounds,
       samplingRate: calibration.samplingRate,
-      perRound: calibration.perRound,
-      cumulative: calibration.cumulative,
+      perRound: planned.perRound,
+      cumulative: planned.cumulative,
       accountant: calibration.accountant,
     },
     bytesPerClient,
@@ -472,6 +480,7 @@ function deepFreeze<T>(o: T): T {
 export function planAggregation(config: AggregationConfig): AggregationPlan {
   const { description, calibration, secagg } = resolve(config);
   let roundsRun = 0;
+  let rhoSpent = 0;
   const frozen = deepFreeze(structuredClone(config));
   return {
     config: frozen,
@@ -497,7 +506,12 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
         rng,
       );
       roundsRun++;
-      const spent = privacySpent(calibration, roundsRun, result.participants.length);
+      const rho =
+        calibration.where === 'none'
+          ? 0
+          : roundRho(calibration, description.quantization?.scale ?? 1, result.participants.length);
+      rhoSpent += rho;
+      const spent = privacySpent(calibration, rho, rhoSpent);
       return { ...result, round: roundsRun, privacy: spent };
     },
   };

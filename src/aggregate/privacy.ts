@@ -1,5 +1,15 @@
 /**
  * Calibrating DP noise for a plan and accounting what each round spends.
+ *
+ * Accounting is in zero-concentrated DP (zCDP), which composes additively over rounds and is
+ * exact for the discrete Gaussian: adding DG(sigma^2) to an integer-valued sum of L2 sensitivity
+ * D is (D^2 / (2 sigma^2))-zCDP (Canonne, Kamath and Steinke 2020, Theorem 14). For distributed
+ * DP, the sum of n clients' independent DG(sigma_c^2) noises is analysed with Kairouz, Liu and
+ * Steinke 2021 (Theorem 1): it is (eps^2 / 2)-zCDP with
+ * eps = min( sqrt(D^2 / (n sigma_c^2) + tau d / 2), D / (sqrt(n) sigma_c) + tau sqrt(d) ),
+ * tau = 10 sum_{k=1}^{n-1} exp(-2 pi^2 sigma_c^2 k / (k + 1)). zCDP converts to (epsilon, delta)
+ * with the conversion of CKS20 (Corollary 13), as their reference code `cdp2adp.py` does, with
+ * bisections that round toward the conservative side.
  * @module
  * @internal
  */
@@ -11,7 +21,7 @@ import type { AggregationConfig } from './config.ts';
 export interface PrivacyCalibration {
   readonly where: 'none' | 'server' | 'clients';
   readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
-  /** z: the sum's noise standard deviation over the L2 sensitivity. */
+  /** z: the sum's noise standard deviation over the L2 sensitivity (with the minimum cohort). */
   readonly noiseMultiplier: number;
   /** L2 sensitivity of the sum in input units (one client's protected vector). */
   readonly sensitivity: number;
@@ -19,19 +29,97 @@ export interface PrivacyCalibration {
   readonly sensitivityRounding: number;
   readonly rounds: number;
   readonly samplingRate: number;
+  readonly minimumClients: number;
+  readonly protectedDimension: number;
+  readonly delta: number;
   readonly perRound: { readonly epsilon: number; readonly delta: number };
   readonly cumulative: { readonly epsilon: number; readonly delta: number };
   readonly accountant: string;
 }
 
+/**
+ * delta(epsilon) of rho-zCDP (CKS20 Corollary 13): the infimum over alpha > 1 of
+ * exp((alpha - 1)(alpha rho - epsilon)) / (alpha - 1) * (1 - 1/alpha)^alpha, found by bisection
+ * on the derivative of its logarithm, (2 alpha - 1) rho - epsilon + log(1 - 1/alpha), which
+ * increases in alpha.
+ */
+export function zcdpDelta(rho: number, epsilon: number): number {
+  if (rho === 0) return 0;
+  if (!(rho > 0) || !(epsilon >= 0)) throw new RangeError('"rho" > 0 and "epsilon" >= 0 expected');
+  let lo = 1.000001;
+  let hi = Math.max(2, (epsilon + 1) / (2 * rho) + 2);
+  while ((2 * hi - 1) * rho - epsilon + Math.log1p(-1 / hi) < 0) hi *= 2;
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if ((2 * mid - 1) * rho - epsilon + Math.log1p(-1 / mid) < 0) lo = mid;
+    else hi = mid;
+  }
+  // any alpha gives a valid bound; evaluate at both ends and keep the smaller
+  const at = (a: number): number => Math.exp((a - 1) * (a * rho - epsilon) + a * Math.log1p(-1 / a)) / (a - 1);
+  return Math.min(1, at(lo), at(hi));
+}
+
+/** epsilon(delta) of rho-zCDP: the smallest epsilon with zcdpDelta(rho, epsilon) <= delta (bisection, rounded up). */
+export function zcdpEpsilon(rho: number, delta: number): number {
+  if (rho === 0) return 0;
+  let lo = 0;
+  let hi = rho + 2 * Math.sqrt(rho * Math.log(1 / delta)) + 1; // the classic bound is always enough
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (zcdpDelta(rho, mid) <= delta) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
+
+/** The largest total rho whose (epsilon, delta) conversion meets the target. */
+function rhoForTarget(epsilon: number, delta: number): number {
+  let lo = 0;
+  let hi = epsilon; // rho-zCDP implies (rho + 2 sqrt(rho log 1/delta))-DP > rho, so rho <= epsilon
+  for (let i = 0; i < 200; i++) {
+    const mid = (lo + hi) / 2;
+    if (zcdpEpsilon(mid, delta) <= epsilon) lo = mid;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Kairouz-Liu-Steinke tau for n clients each adding DG(sigma_c^2). */
+export function ddgTau(clients: number, sigma2: number): number {
+  let tau = 0;
+  for (let k = 1; k < clients; k++) {
+    const term = Math.exp((-2 * Math.PI * Math.PI * sigma2 * k) / (k + 1));
+    tau += term;
+    if (term < 1e-300) break;
+  }
+  return 10 * tau;
+}
+
+/** rho of one round of the distributed discrete Gaussian (KLS21 Theorem 1), sensitivity in quantized units. */
+export function ddgRho(sensitivity: number, clients: number, sigma2: number, dimension: number): number {
+  const tau = ddgTau(clients, sigma2);
+  const e1 = Math.sqrt((sensitivity * sensitivity) / (clients * sigma2) + (tau * dimension) / 2);
+  const e2 = sensitivity / Math.sqrt(clients * sigma2) + tau * Math.sqrt(dimension);
+  const eps = Math.min(e1, e2);
+  return (eps * eps) / 2;
+}
+
+/** L2 sensitivity of one client's protected vector, in input units. */
+function sensitivityOf(config: AggregationConfig, dimension: number): number {
+  const clip = config.clip;
+  if (clip === undefined) throw new RangeError('"clip" is required with differential privacy');
+  const w = config.weights?.max ?? 1;
+  const vector = 'l2' in clip ? clip.l2 : clip.linf * Math.sqrt(dimension);
+  return config.weights === undefined ? vector : Math.hypot(w * vector, w);
+}
+
 /** @internal Resolve the noise for a configuration. */
-export function calibratePrivacy(
-  config: AggregationConfig,
-  protectedDimension: number,
-): PrivacyCalibration {
+export function calibratePrivacy(config: AggregationConfig, protectedDimension: number): PrivacyCalibration {
   const rounds = config.accountant?.rounds ?? 1;
   const samplingRate = config.accountant?.samplingRate ?? 1;
-  if (config.privacy.kind === 'none')
+  const privacy = config.privacy;
+  const minimumClients = config.clients.minimum;
+  if (privacy.kind === 'none')
     return {
       where: 'none',
       mechanism: 'none',
@@ -40,43 +128,79 @@ export function calibratePrivacy(
       sensitivityRounding: 0,
       rounds,
       samplingRate,
+      minimumClients,
+      protectedDimension,
+      delta: 1,
       perRound: { epsilon: Number.POSITIVE_INFINITY, delta: 1 },
       cumulative: { epsilon: Number.POSITIVE_INFINITY, delta: 1 },
       accountant: 'none (no differential privacy)',
     };
-  void protectedDimension;
-  throw new PrivaggError(
-    'BACKEND_UNAVAILABLE',
-    'differential privacy in plans needs privagg/dp, not in this build yet',
-  );
+  const mechanism = privacy.mechanism ?? 'discrete-gaussian';
+  if (mechanism !== 'discrete-gaussian')
+    throw new PrivaggError('BACKEND_UNAVAILABLE', `privacy mechanism "${mechanism}" is not available in plans yet; use discrete-gaussian`);
+  if (samplingRate !== 1)
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      'client sampling (accountant.samplingRate < 1) needs the RDP accountant of privagg/dp, not wired into plans yet',
+    );
+  // z such that `rounds` rounds of a Gaussian-like mechanism with rho = 1 / (2 z^2) meet the target
+  const rhoTotal = rhoForTarget(privacy.epsilon, privacy.delta);
+  if (!(rhoTotal > 0)) throw new RangeError('"privacy.epsilon" is too small to reach at this delta');
+  // headroom: 1% of rho is left for the distributed discrete Gaussian's tau term
+  const noiseMultiplier = Math.sqrt(rounds / (2 * rhoTotal * (privacy.kind === 'distributed-dp' ? 0.99 : 1)));
+  const sensitivity = sensitivityOf(config, protectedDimension);
+  if (noiseMultiplier / minimumClients > 1)
+    throw new RangeError(
+      `"clients.minimum" (${minimumClients}) is too small for this privacy target: the noise on the mean (noise multiplier ${noiseMultiplier.toFixed(2)} / ${minimumClients} clients) would exceed the clip bound itself`,
+    );
+  const base = {
+    where: privacy.kind === 'central-dp' ? ('server' as const) : ('clients' as const),
+    mechanism: 'discrete-gaussian' as const,
+    noiseMultiplier,
+    sensitivity,
+    sensitivityRounding: Math.sqrt(protectedDimension),
+    rounds,
+    samplingRate,
+    minimumClients,
+    protectedDimension,
+    delta: privacy.delta,
+    accountant: `zCDP (discrete Gaussian${privacy.kind === 'distributed-dp' ? ', distributed: Kairouz-Liu-Steinke 2021' : ''}), composed over ${rounds} round(s), CKS20 conversion`,
+  };
+  const perRoundRho = 1 / (2 * noiseMultiplier * noiseMultiplier);
+  return {
+    ...base,
+    perRound: { epsilon: zcdpEpsilon(perRoundRho, privacy.delta), delta: privacy.delta },
+    cumulative: { epsilon: zcdpEpsilon(perRoundRho * rounds, privacy.delta), delta: privacy.delta },
+  };
 }
 
-/** @internal What `roundsRun` rounds have spent. */
+/** @internal rho one round actually spent, given its scale and how many clients' noise is in the sum. */
+export function roundRho(calibration: PrivacyCalibration, scale: number, participants: number): number {
+  if (calibration.where === 'none') return Number.POSITIVE_INFINITY;
+  const sensitivity = calibration.sensitivity * scale + calibration.sensitivityRounding;
+  const sumStd = calibration.noiseMultiplier * sensitivity;
+  if (calibration.where === 'server') return (sensitivity * sensitivity) / (2 * sumStd * sumStd);
+  const sigma2 = (sumStd * sumStd) / calibration.minimumClients;
+  return ddgRho(sensitivity, participants, sigma2, calibration.protectedDimension);
+}
+
+/** @internal Convert spent rho to a report. */
 export function privacySpent(
   calibration: PrivacyCalibration,
-  roundsRun: number,
-  participants: number,
-): {
-  round: { epsilon: number; delta: number };
-  cumulative: { epsilon: number; delta: number };
-  accountant: string;
-} {
-  void roundsRun;
-  void participants;
+  rhoThisRound: number,
+  rhoSoFar: number,
+): { round: { epsilon: number; delta: number }; cumulative: { epsilon: number; delta: number }; accountant: string } {
+  if (calibration.where === 'none')
+    return { round: calibration.perRound, cumulative: calibration.cumulative, accountant: calibration.accountant };
   return {
-    round: calibration.perRound,
-    cumulative: calibration.cumulative,
+    round: { epsilon: zcdpEpsilon(rhoThisRound, calibration.delta), delta: calibration.delta },
+    cumulative: { epsilon: zcdpEpsilon(rhoSoFar, calibration.delta), delta: calibration.delta },
     accountant: calibration.accountant,
   };
 }
 
 /** @internal Integer noise of the given variance for `count` coordinates. */
-export function sampleIntegerNoise(
-  calibration: PrivacyCalibration,
-  variance: number,
-  count: number,
-  rng: Rng,
-): Int32Array {
+export function sampleIntegerNoise(calibration: PrivacyCalibration, variance: number, count: number, rng: Rng): Int32Array {
   void calibration;
   void variance;
   void count;
