@@ -45,6 +45,11 @@ export {
   additiveCombine,
   additiveReshare,
   shamirToAdditive,
+  type WideVector,
+  type WideShareOptions,
+  additiveShareWide,
+  additiveCombineWide,
+  additiveReshareWide,
 } from './additive.ts';
 export {
   type RobustReconstructOptions,
