@@ -6,11 +6,13 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { machine } from './_shared.ts';
 import { runCoreBench } from './core.bench.ts';
+import { runSharingCt } from './ct/sharing.ct.ts';
 import { runSharingBench } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
   sharing: runSharingBench,
+  'sharing-ct': runSharingCt,
 };
 
 const { values, positionals } = parseArgs({
