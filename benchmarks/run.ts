@@ -7,12 +7,14 @@ import { parseArgs } from 'node:util';
 import { machine } from './_shared.ts';
 import { runApiBench } from './api.bench.ts';
 import { runCoreBench } from './core.bench.ts';
+import { runSharingCt } from './ct/sharing.ct.ts';
 import { runSharingBench } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
   sharing: runSharingBench,
   api: runApiBench,
+  'sharing-ct': runSharingCt,
 };
 
 const { values, positionals } = parseArgs({

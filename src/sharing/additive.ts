@@ -9,14 +9,20 @@ import {
   aOptions,
   aRingBits,
   aU32Array,
+  aWideRingBits,
   drawWords,
   isRingVector,
+  isWideRingVector,
   PrivaggError,
   type Rng,
   randomBytes,
   ringAdd,
   ringMask,
   ringSub,
+  type WideRingVector,
+  wideAdd,
+  wideSub,
+  wideZeros,
 } from '../core/index.ts';
 import { aFieldVector, FIELD_MODULUS, randomFieldElements, reduce } from './field.ts';
 import {
@@ -27,7 +33,7 @@ import {
   type ShamirShare,
 } from './shamir.ts';
 
-/** The most additive shares of one secret. */
+/** The most additive shares of one secret (a narrow or wide ring, or the field). */
 const MAX_ADDITIVE_SHARES = 1 << 20;
 
 /**
@@ -293,4 +299,173 @@ export function shamirToAdditive(shares: readonly ShamirShare[]): Uint32Array[] 
   return shares.map((s, i) =>
     combineKernel([s.value], Uint32Array.of(lambda[i] as number), 0, s.value.length),
   );
+}
+
+/**
+ * A vector modulo 2^k for 33 <= k <= 62 as two 32-bit limbs: element i is
+ * `hi[i] * 2^32 + lo[i]` (the layout of the core's wide ring vectors).
+ * @since 0.1.0
+ * @public
+ */
+export interface WideVector {
+  /** Low 32 bits of each element. */
+  readonly lo: Uint32Array;
+  /** High k - 32 bits of each element. */
+  readonly hi: Uint32Array;
+}
+
+/**
+ * Options of {@link additiveShareWide} and {@link additiveReshareWide}.
+ * @since 0.1.0
+ * @public
+ */
+export interface WideShareOptions {
+  /**
+   * How many shares; an integer in [1, 2^20].
+   * @defaultValue required
+   */
+  readonly shares: number;
+  /**
+   * k, the ring Z_{2^k}: an integer in [33, 62].
+   * @defaultValue required
+   */
+  readonly ringBits: number;
+}
+
+function aWide(name: string, ringBits: number, v: unknown, length?: number): WideRingVector {
+  if (typeof v !== 'object' || v === null) throw new TypeError(`"${name}" expected { lo, hi }`);
+  const { lo, hi } = v as { lo: unknown; hi: unknown };
+  aU32Array(`${name}.lo`, lo, length);
+  aU32Array(`${name}.hi`, hi, lo.length);
+  const w: WideRingVector = { ringBits, lo, hi };
+  if (!isWideRingVector(w)) throw new RangeError(`"${name}" has elements outside Z_2^${ringBits}`);
+  return w;
+}
+
+function aWideOptions(options: unknown): { shares: number; ringBits: number } {
+  aOptions('options', options, ['shares', 'ringBits']);
+  const o = options as WideShareOptions;
+  aWideRingBits(o.ringBits);
+  aInteger('shares', o.shares, 1, MAX_ADDITIVE_SHARES);
+  return { shares: o.shares, ringBits: o.ringBits };
+}
+
+function wideShareUnchecked(secret: WideRingVector, shares: number, rng: Rng): WideVector[] {
+  const { ringBits } = secret;
+  const out: WideVector[] = [];
+  const last = wideZeros(ringBits, secret.lo.length);
+  last.lo.set(secret.lo);
+  last.hi.set(secret.hi);
+  const hiMask = (2 ** (ringBits - 32) - 1) | 0;
+  for (let s = 0; s < shares - 1; s++) {
+    const r = wideZeros(ringBits, secret.lo.length);
+    drawWords(rng, r.lo.length, r.lo);
+    drawWords(rng, r.hi.length, r.hi);
+    for (let i = 0; i < r.hi.length; i++) r.hi[i] = (r.hi[i] as number) & hiMask;
+    wideSub(last, r, last);
+    out.push({ lo: r.lo, hi: r.hi });
+  }
+  out.push({ lo: last.lo, hi: last.hi });
+  return out;
+}
+
+/**
+ * Split a vector modulo 2^k, 33 <= k <= 62, into `shares` additive shares (see
+ * {@link additiveShare}; randomness: per share but the last, `4 * length` bytes of low limbs then
+ * `4 * length` bytes of high limbs masked to k - 32 bits).
+ *
+ * @param secret - the vector as `{ lo, hi }` limbs, elements below 2^k
+ * @param options - `shares` and `ringBits`
+ * @param rng - the randomness source (default: the CSPRNG {@link randomBytes})
+ * @returns `shares` wide vectors that sum to the secret modulo 2^k
+ * @throws {@link !TypeError} when an argument has the wrong type or an option is unknown
+ * @throws {@link !RangeError} when an element or option is out of range
+ * @example
+ * ```ts
+ * import { additiveShareWide, additiveCombineWide } from 'privagg/sharing';
+ * const secret = { lo: Uint32Array.of(5), hi: Uint32Array.of(7) }; // 7 * 2^32 + 5
+ * const shares = additiveShareWide(secret, { shares: 4, ringBits: 40 });
+ * const sum = additiveCombineWide(shares, { ringBits: 40 });
+ * console.log(sum.hi[0], sum.lo[0]); // 7 5
+ * ```
+ * @since 0.1.0
+ * @public
+ */
+export function additiveShareWide(
+  secret: WideVector,
+  options: WideShareOptions,
+  rng: Rng = randomBytes,
+): WideVector[] {
+  const { shares, ringBits } = aWideOptions(options);
+  return wideShareUnchecked(aWide('secret', ringBits, secret), shares, rng);
+}
+
+function aWideList(name: string, ringBits: number, list: unknown): WideRingVector[] {
+  if (!Array.isArray(list)) throw new TypeError(`"${name}" expected an array of { lo, hi }`);
+  if (list.length === 0) throw new PrivaggError('INSUFFICIENT_SHARES', 'no shares given');
+  const first = aWide(`${name}[0]`, ringBits, list[0]);
+  return [
+    first,
+    ...list
+      .slice(1)
+      .map((v: unknown, i) => aWide(`${name}[${i + 1}]`, ringBits, v, first.lo.length)),
+  ];
+}
+
+/**
+ * Sum wide additive shares modulo 2^k (33 <= k <= 62).
+ *
+ * @param shares - one or more `{ lo, hi }` vectors of equal length, elements below 2^k
+ * @param options - `ringBits`
+ * @returns the sum
+ * @throws {@link !TypeError} when an argument has the wrong type or an option is unknown
+ * @throws {@link !RangeError} when lengths differ or an element is out of range
+ * @throws {@link index.PrivaggError} `INSUFFICIENT_SHARES` when `shares` is empty
+ * @since 0.1.0
+ * @public
+ */
+export function additiveCombineWide(
+  shares: readonly WideVector[],
+  options: { readonly ringBits: number },
+): WideVector {
+  aOptions('options', options, ['ringBits']);
+  aWideRingBits(options.ringBits);
+  const list = aWideList('shares', options.ringBits, shares);
+  const acc = wideZeros(options.ringBits, (list[0] as WideRingVector).lo.length);
+  for (const v of list) wideAdd(acc, v, acc);
+  return { lo: acc.lo, hi: acc.hi };
+}
+
+/**
+ * Re-share a wide additive sharing to `shares` new parties, as {@link additiveReshare} does.
+ *
+ * @param oldShares - the current shares
+ * @param options - the new number of `shares` and `ringBits`
+ * @param rng - the randomness source (default: the CSPRNG {@link randomBytes})
+ * @returns the new shares
+ * @throws {@link !TypeError} when an argument has the wrong type or an option is unknown
+ * @throws {@link !RangeError} when lengths differ or an element or option is out of range
+ * @throws {@link index.PrivaggError} `INSUFFICIENT_SHARES` when `oldShares` is empty
+ * @since 0.1.0
+ * @public
+ */
+export function additiveReshareWide(
+  oldShares: readonly WideVector[],
+  options: WideShareOptions,
+  rng: Rng = randomBytes,
+): WideVector[] {
+  const { shares, ringBits } = aWideOptions(options);
+  const list = aWideList('oldShares', ringBits, oldShares);
+  const length = (list[0] as WideRingVector).lo.length;
+  const fresh = Array.from({ length: shares }, () => wideZeros(ringBits, length));
+  for (const old of list) {
+    const subs = wideShareUnchecked(old, shares, rng);
+    for (let j = 0; j < shares; j++) {
+      const sub = subs[j] as WideVector;
+      wideAdd(fresh[j] as WideRingVector, { ringBits, lo: sub.lo, hi: sub.hi }, fresh[j]);
+      sub.lo.fill(0);
+      sub.hi.fill(0);
+    }
+  }
+  return fresh.map((f) => ({ lo: f.lo, hi: f.hi }));
 }

@@ -21,7 +21,14 @@ export {
   shamirShare,
   shamirReconstruct,
 } from './shamir.ts';
-export { type ReconstructBytesOptions, shareBytes, reconstructBytes } from './bytes-shamir.ts';
+export {
+  type ReconstructBytesOptions,
+  type DecodeFieldShareOptions,
+  shareBytes,
+  reconstructBytes,
+  encodeFieldShare,
+  decodeFieldShare,
+} from './bytes-shamir.ts';
 export {
   MAX_SECRET_BYTES,
   type SplitOptions,
@@ -38,6 +45,11 @@ export {
   additiveCombine,
   additiveReshare,
   shamirToAdditive,
+  type WideVector,
+  type WideShareOptions,
+  additiveShareWide,
+  additiveCombineWide,
+  additiveReshareWide,
 } from './additive.ts';
 export {
   type RobustReconstructOptions,

@@ -130,7 +130,8 @@ function decodeShare(bytes: unknown, which: string): DecodedShare {
       throw new PrivaggError('MALFORMED_MESSAGE', 'share has elements outside the field');
     return { version, splitId, threshold, index, byteLength, value };
   } catch (e) {
-    if (e instanceof PrivaggError) throw new PrivaggError(e.code, `${which}: ${e.message}`);
+    if (e instanceof PrivaggError)
+      throw new PrivaggError(e.code, `${which}: ${e.message}`, { cause: e });
     throw e;
   }
 }

@@ -11,6 +11,7 @@
  * ```
  * @module
  */
+import { pippenger } from '@noble/curves/abstract/curve.js';
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
 import {
   aBigIntInRange,
@@ -160,7 +161,8 @@ function encodeShare(scheme: number, index: number, value: bigint, blinding?: bi
 }
 
 function bad(what: string, e: unknown): PrivaggError {
-  if (e instanceof PrivaggError) return new PrivaggError(e.code, `${what}: ${e.message}`);
+  if (e instanceof PrivaggError)
+    return new PrivaggError(e.code, `${what}: ${e.message}`, { cause: e });
   return new PrivaggError('MALFORMED_MESSAGE', `${what}: invalid encoding`, { cause: e });
 }
 
@@ -288,6 +290,39 @@ function verifyDecoded(share: DecodedShare, c: DecodedCommitments): boolean {
 }
 
 /**
+ * Verify many shares at once: with fresh random 128-bit weights r_j, check
+ * sum_j r_j (s_j G + rho_j H) = sum_k (sum_j r_j i_j^k) C_k with one multi-scalar multiplication.
+ * All valid shares always pass; a set containing an invalid share passes with probability at
+ * most 2^-128. The weights come from the CSPRNG, never from an injected Rng (the dealer must not
+ * predict them).
+ */
+function batchVerify(shares: readonly DecodedShare[], c: DecodedCommitments): boolean {
+  if (shares.length === 0) return true;
+  const weights = randomBytes(16 * shares.length);
+  const t = c.points.length;
+  const exps: bigint[] = new Array(t).fill(0n);
+  let sumValue = 0n;
+  let sumBlinding = 0n;
+  for (const [j, d] of shares.entries()) {
+    let r = 0n;
+    for (let b = 0; b < 16; b++) r = (r << 8n) | BigInt(weights[16 * j + b] as number);
+    sumValue = mod(sumValue + r * d.value);
+    sumBlinding = mod(sumBlinding + r * d.blinding);
+    const i = BigInt(d.index);
+    let power = r;
+    for (let k = 0; k < t; k++) {
+      exps[k] = mod((exps[k] as bigint) + power);
+      power = mod(power * i);
+    }
+  }
+  weights.fill(0);
+  let lhs = mulBase(sumValue);
+  if (c.scheme === SCHEMES.pedersen) lhs = lhs.add(mulH(sumBlinding));
+  const rhs = pippenger(RPoint, c.points, exps);
+  return lhs.equals(rhs);
+}
+
+/**
  * Check one encoded share against the dealer's encoded commitments. A party that receives a
  * share failing this check holds proof that the dealer (the share's sender) cheated.
  *
@@ -320,7 +355,9 @@ export interface VssReconstructResult {
 /**
  * Reconstruct a VSS secret: every share is verified against the commitments, the ones that fail
  * are set aside and named, and the secret is interpolated (over the scalar field) from the first
- * `threshold` valid shares.
+ * `threshold` valid shares. The shares are first checked together with one randomized batch
+ * equation (a multi-scalar multiplication); only when that fails is each share checked alone,
+ * to attribute the bad ones.
  *
  * @param shares - encoded shares (distinct indices)
  * @param commitments - the dealer's encoded commitments (their count is the threshold)
@@ -343,16 +380,18 @@ export function vssReconstruct(
   const threshold = c.points.length;
   const decoded = shares.map((s: unknown, i) => decodeShare(s, `shares[${i}]`));
   const seen = new Set<number>();
-  const good: DecodedShare[] = [];
-  const badIndices: number[] = [];
   for (const d of decoded) {
     if (seen.has(d.index))
       throw new PrivaggError('MALFORMED_MESSAGE', `duplicate share index ${d.index}`);
     seen.add(d.index);
-    // a share of the wrong scheme is attributed to its sender like a wrong value
-    if (d.scheme === c.scheme && verifyDecoded(d, c)) good.push(d);
-    else badIndices.push(d.index);
   }
+  // a share of the wrong scheme is attributed to its sender like a wrong value
+  const sameScheme = decoded.filter((d) => d.scheme === c.scheme);
+  let good: DecodedShare[];
+  if (batchVerify(sameScheme, c)) good = sameScheme;
+  else good = sameScheme.filter((d) => verifyDecoded(d, c));
+  const goodSet = new Set(good);
+  const badIndices = decoded.filter((d) => !goodSet.has(d)).map((d) => d.index);
   badIndices.sort((x, y) => x - y);
   if (good.length < threshold)
     throw new PrivaggError(

@@ -6,7 +6,10 @@ import {
   type AdditiveModulus,
   additiveCombine,
   additiveReshare,
+  additiveCombineWide,
+  additiveReshareWide,
   additiveShare,
+  additiveShareWide,
   FIELD_MODULUS,
   shamirShare,
   shamirToAdditive,
@@ -173,5 +176,62 @@ describe('additive sharing', () => {
       () => additiveShare(new Uint32Array(1), { shares: 2, modulus: { ringBits: 33 } }),
       'ring 33',
     );
+  });
+});
+
+describe('wide additive sharing (33 <= k <= 62)', () => {
+  const wide = fc
+    .integer({ min: 33, max: 62 })
+    .chain((k) =>
+      fc.tuple(
+        fc.constant(k),
+        fc.array(fc.bigInt({ min: 0n, max: (1n << BigInt(k)) - 1n }), { maxLength: 12 }),
+      ),
+    );
+  const toWide = (xs: bigint[]) => ({
+    lo: Uint32Array.from(xs.map((x) => Number(x & 0xffffffffn))),
+    hi: Uint32Array.from(xs.map((x) => Number(x >> 32n))),
+  });
+  const toBig = (v: { lo: Uint32Array; hi: Uint32Array }) =>
+    [...v.lo].map((lo, i) => (BigInt(v.hi[i] as number) << 32n) | BigInt(lo));
+  it('shares sum to the secret modulo 2^k, also after re-sharing, and match BigInt sums', () => {
+    fc.assert(
+      fc.property(
+        wide,
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        seed,
+        ([k, xs], n, n2, s) => {
+          const rng = deterministicRngForTesting(s);
+          const shares = additiveShareWide(toWide(xs), { shares: n, ringBits: k }, rng);
+          const mod = 1n << BigInt(k);
+          const sums = xs.map((_, i) =>
+            shares.reduce((acc, sh) => (acc + (toBig(sh)[i] as bigint)) % mod, 0n),
+          );
+          expect(sums).toEqual(xs);
+          expect(toBig(additiveCombineWide(shares, { ringBits: k }))).toEqual(xs);
+          const fresh = additiveReshareWide(shares, { shares: n2, ringBits: k }, rng);
+          expect(fresh).toHaveLength(n2);
+          expect(toBig(additiveCombineWide(fresh, { ringBits: k }))).toEqual(xs);
+        },
+      ),
+    );
+  });
+  it('rejects out-of-ring elements, bad ring sizes and empty lists', () => {
+    const v = { lo: Uint32Array.of(0), hi: Uint32Array.of(2 ** 8) };
+    expect(() => additiveShareWide(v, { shares: 2, ringBits: 40 })).toThrow(RangeError);
+    expect(() => additiveShareWide(v, { shares: 2, ringBits: 32 })).toThrow(RangeError);
+    expect(() => additiveShareWide(v, { shares: 2, ringBits: 63 })).toThrow(RangeError);
+    expect(() =>
+      additiveShareWide(
+        { lo: Uint32Array.of(0), hi: new Uint32Array(2) },
+        { shares: 2, ringBits: 50 },
+      ),
+    ).toThrow(RangeError);
+    expect(() => additiveCombineWide([], { ringBits: 40 })).toThrow(/no shares/);
+    for (const { value } of HOSTILE_VALUES) {
+      expect(() => additiveShareWide(value as never, { shares: 2, ringBits: 40 })).toThrow();
+      expect(() => additiveCombineWide(value as never, { ringBits: 40 })).toThrow();
+    }
   });
 });

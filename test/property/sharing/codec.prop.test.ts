@@ -2,7 +2,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deterministicRngForTesting, isPrivaggError } from '../../../src/index.ts';
-import { combine, parseShare, robustCombine, split } from '../../../src/sharing/index.ts';
+import {
+  combine,
+  decodeFieldShare,
+  encodeFieldShare,
+  FIELD_MODULUS,
+  parseShare,
+  robustCombine,
+  split,
+} from '../../../src/sharing/index.ts';
 import { errorCode } from '../../helpers/error-code.ts';
 
 const shares = split(
@@ -86,5 +94,56 @@ describe('share codec fuzzing', () => {
     const element = good.slice();
     new DataView(element.buffer).setUint32(good.length - 4, 2147483647, true);
     expect(errorCode(() => parseShare(element))).toBe('MALFORMED_MESSAGE');
+  });
+});
+
+describe('field-element share codec', () => {
+  const share = fc.record({
+    index: fc.integer({ min: 1, max: FIELD_MODULUS - 1 }),
+    value: fc
+      .array(fc.integer({ min: 0, max: FIELD_MODULUS - 1 }), { maxLength: 64 })
+      .map((a) => Uint32Array.from(a)),
+  });
+  it('round trips', () => {
+    fc.assert(
+      fc.property(share, (s) => {
+        expect(decodeFieldShare(encodeFieldShare(s), { maxElements: 64 })).toEqual(s);
+      }),
+    );
+  });
+  it('prefixes, oversize, corruption and random bytes are MALFORMED_MESSAGE or decode', () => {
+    fc.assert(
+      fc.property(share, fc.nat(), fc.integer({ min: 1, max: 255 }), (s, at, flip) => {
+        const bytes = encodeFieldShare(s);
+        expect(
+          errorCode(() =>
+            decodeFieldShare(bytes.subarray(0, at % bytes.length), { maxElements: 64 }),
+          ),
+        ).toBe('MALFORMED_MESSAGE');
+        if (s.value.length > 0)
+          expect(
+            errorCode(() => decodeFieldShare(bytes, { maxElements: s.value.length - 1 })),
+          ).toBe('MALFORMED_MESSAGE');
+        const bad = bytes.slice();
+        bad[at % bad.length] = (bad[at % bad.length] as number) ^ flip;
+        onlyPrivagg(() => decodeFieldShare(bad, { maxElements: 64 }), ['MALFORMED_MESSAGE']);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), (body) => {
+        onlyPrivagg(
+          () => decodeFieldShare(Uint8Array.of(0x50, 0x41, 1, 0x24, ...body), { maxElements: 64 }),
+          ['MALFORMED_MESSAGE'],
+        );
+      }),
+    );
+    const zero = encodeFieldShare({ index: 1, value: Uint32Array.of(1) });
+    zero[4] = 0;
+    expect(errorCode(() => decodeFieldShare(zero, { maxElements: 1 }))).toBe('MALFORMED_MESSAGE');
+    const big = encodeFieldShare({ index: 1, value: Uint32Array.of(1) });
+    new DataView(big.buffer).setUint32(12, FIELD_MODULUS, true);
+    expect(errorCode(() => decodeFieldShare(big, { maxElements: 1 }))).toBe('MALFORMED_MESSAGE');
+    expect(() => encodeFieldShare({ index: 0, value: Uint32Array.of(1) })).toThrow(RangeError);
+    expect(() => decodeFieldShare(big, { maxElements: -1 })).toThrow(RangeError);
   });
 });

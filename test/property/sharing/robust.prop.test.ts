@@ -49,8 +49,13 @@ function corrupt(
   return shares.map((s, i) => {
     if (!positions.includes(i)) return s;
     const value = s.value.slice();
-    for (const [at, delta] of edits)
+    const touched = new Set<number>();
+    for (const [at, delta] of edits) {
+      // one edit per coordinate, so that edits cannot cancel out
+      if (touched.has(at % d)) continue;
+      touched.add(at % d);
       value[at % d] = ((value[at % d] as number) + delta) % FIELD_MODULUS;
+    }
     return { index: s.index, value };
   });
 }
