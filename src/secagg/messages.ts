@@ -6,7 +6,7 @@
  * @module
  * @internal
  */
-import { ByteReader, ByteWriter, malformed, sha256Digest, utf8 } from '../core/index.ts';
+import { ByteReader, ByteWriter, malformed, sha256DigestFast, utf8 } from '../core/index.ts';
 import type { SecAggPlan } from './params.ts';
 import { packedLength } from './masks.ts';
 
@@ -186,7 +186,7 @@ export function computeSessionId(plan: SecAggPlan, entries: readonly AdvertisedK
     .u8(plan.tier === 'malicious' ? 1 : 0)
     .u32(entries.length);
   for (const e of entries) writeKeys(w, e);
-  return sha256Digest(w.finish());
+  return sha256DigestFast(w.finish());
 }
 
 // ---- ShareKeys (client -> server) and ForwardedShares (server -> client)
@@ -356,7 +356,11 @@ function encodeIds(w: ByteWriter, ids: readonly number[]): void {
 }
 
 function decodeIds(r: ByteReader, limits: WireLimits, strict: boolean): number[] {
-  const n = count(r, limits, 'id list length');
+  // a canonical list holds each id once; a raw one (an unmask request) may repeat ids, which
+  // the client, not the codec, refuses, so it is bounded by twice the cohort
+  const n = strict
+    ? count(r, limits, 'id list length')
+    : r.u32InRange('id list length', 0, 2 * limits.clients);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const x = id(r, limits, 'listed id');
@@ -541,7 +545,8 @@ export function decodeUnmaskResponse(
 
 /** @internal The message type of untrusted bytes, or `undefined` when the header is unusable. */
 export function peekType(bytes: Uint8Array): number | undefined {
-  if (!(bytes instanceof Uint8Array) || bytes.length < 4) return undefined;
+  if (!(bytes instanceof Uint8Array) || !ArrayBuffer.isView(bytes) || bytes.length < 4)
+    return undefined;
   if (bytes[0] !== 0x50 || bytes[1] !== 0x41 || bytes[2] !== SECAGG_WIRE_VERSION) return undefined;
   return bytes[3];
 }
