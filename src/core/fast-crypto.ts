@@ -147,6 +147,27 @@ export function x25519SharedSecretFast(
   return x25519Agreement(secretKey)(peerPublicKey);
 }
 
+/** Imported X25519 public keys by their base64url text (public data), least recently used first. */
+const publicKeyCache = new Map<string, NodeCrypto.KeyObject>();
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+
+function importedX25519(nc: NC, publicKey: Uint8Array): NodeCrypto.KeyObject {
+  const x = base64url(publicKey);
+  const hit = publicKeyCache.get(x);
+  if (hit !== undefined) {
+    publicKeyCache.delete(x);
+    publicKeyCache.set(x, hit);
+    return hit;
+  }
+  const key = nc.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
+  publicKeyCache.set(x, key);
+  if (publicKeyCache.size > PUBLIC_KEY_CACHE_SIZE) {
+    const oldest = publicKeyCache.keys().next().value as string;
+    publicKeyCache.delete(oldest);
+  }
+  return key;
+}
+
 /**
  * @internal A key-agreement function for one X25519 secret key, reused across many peers (the
  * native key object is imported once). Same results and errors as {@link x25519SharedSecretFast}.
@@ -163,10 +184,7 @@ export function x25519Agreement(secretKey: Uint8Array): (peerPublicKey: Uint8Arr
     aBytes('peerPublicKey', peerPublicKey, 32);
     let out: Uint8Array;
     try {
-      const pub = nc.createPublicKey({
-        key: { kty: 'OKP', crv: 'X25519', x: base64url(peerPublicKey) },
-        format: 'jwk',
-      });
+      const pub = importedX25519(nc, peerPublicKey);
       out = new Uint8Array(nc.diffieHellman({ privateKey: priv, publicKey: pub }));
     } catch (cause) {
       throw new PrivaggError(

@@ -25,7 +25,6 @@ import {
   toHex,
   x25519Agreement,
 } from '../core/index.ts';
-import { parseShare, split } from '../sharing/index.ts';
 import { NeighborGraph } from './graph.ts';
 import {
   deriveSelfMaskKey,
@@ -65,6 +64,7 @@ import {
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
 import { addMasks, SecAggWorkerPool } from './pool.ts';
+import { shareValue, splitSecret } from './shares.ts';
 import { aborted, holdersOf, orDefault, type SecAggStage, toSet } from './stages.ts';
 
 /**
@@ -353,12 +353,8 @@ export class SecAggClient {
       }
     }
     this.seed = drawBytes(this.rng, 32);
-    const seedShares = split(this.seed, { threshold: t, shares: this.holders.length }, this.rng);
-    const keyShares = split(
-      mask.secretKey,
-      { threshold: t, shares: this.holders.length },
-      this.rng,
-    );
+    const seedShares = splitSecret(this.seed, t, this.holders.length, this.rng);
+    const keyShares = splitSecret(mask.secretKey, t, this.holders.length, this.rng);
     const sealed: SealedShare[] = [];
     for (const [i, holder] of this.holders.entries()) {
       const seedShare = seedShares[i] as Uint8Array;
@@ -414,13 +410,9 @@ export class SecAggClient {
       let parsed: { seedShare: Uint8Array; keyShare: Uint8Array };
       try {
         parsed = decodeSharePlaintext(plain, peer, this.id);
-        // the holder list of the sender is known: this client's share index is fixed
-        const index = this.indexAt.get(peer) as number;
-        for (const s of [parsed.seedShare, parsed.keyShare]) {
-          const info = parseShare(s);
-          if (info.index !== index || info.threshold !== t || info.byteLength !== 32)
-            throw new PrivaggError('MALFORMED_MESSAGE', 'share has the wrong index or threshold');
-        }
+        // field elements in range (the evaluation point is implicit: this client's position
+        // among the sender's holders)
+        for (const s of [parsed.seedShare, parsed.keyShare]) shareValue(s).fill(0);
       } catch (cause) {
         throw aborted(`the share from client ${peer} is malformed`, cause);
       } finally {

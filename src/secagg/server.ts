@@ -16,7 +16,6 @@ import {
   x25519PublicKeyFast,
   x25519Agreement,
 } from '../core/index.ts';
-import { combine, parseShare } from '../sharing/index.ts';
 import { NeighborGraph } from './graph.ts';
 import {
   addInto,
@@ -55,6 +54,7 @@ import {
 import type { SecAggPlan } from './params.ts';
 import { aborted, holdersOf, orDefault, type SecAggStage } from './stages.ts';
 import { addMasks, SecAggWorkerPool } from './pool.ts';
+import { combineSecret, shareValue } from './shares.ts';
 
 /**
  * A refused client message, as the server records it.
@@ -388,14 +388,7 @@ export class SecAggServer {
           'PROTOCOL_ABORTED',
           'unmask response reveals an unrequested share',
         );
-      const info = parseShare(s.share);
-      const index = this.shareIndex(s.owner, clientId);
-      if (info.index !== index || info.threshold !== this.plan.threshold || info.byteLength !== 32)
-        return this.reject(
-          clientId,
-          'MALFORMED_MESSAGE',
-          'revealed share has the wrong index or threshold',
-        );
+      shareValue(s.share).fill(0); // field elements in range, else MALFORMED_MESSAGE
     }
     this.responses.set(clientId, shares);
     return true;
@@ -516,22 +509,20 @@ export class SecAggServer {
       throw aborted(`finish() is not available in stage ${this.state}`);
     const responders = [...this.responses.keys()].sort((a, b) => a - b);
     this.need(responders.length, 'answered the unmask request');
-    const seedShares = new Map<number, Uint8Array[]>();
-    const keyShares = new Map<number, Uint8Array[]>();
-    for (const shares of this.responses.values())
+    type Indexed = { index: number; share: Uint8Array };
+    const seedShares = new Map<number, Indexed[]>();
+    const keyShares = new Map<number, Indexed[]>();
+    for (const [holder, shares] of this.responses)
       for (const s of shares) {
         const m = s.kind === ShareKind.SelfSeed ? seedShares : keyShares;
+        const entry = { index: this.shareIndex(s.owner, holder), share: s.share };
         const list = m.get(s.owner);
-        if (list === undefined) m.set(s.owner, [s.share]);
-        else list.push(s.share);
+        if (list === undefined) m.set(s.owner, [entry]);
+        else list.push(entry);
       }
     const t = this.plan.threshold;
     const jobs: MaskJob[] = [];
-    const reconstruct = (
-      owner: number,
-      list: Uint8Array[] | undefined,
-      what: string,
-    ): Uint8Array => {
+    const reconstruct = (owner: number, list: Indexed[] | undefined, what: string): Uint8Array => {
       if (list === undefined || list.length < t) {
         this.state = 'aborted';
         throw aborted(
@@ -539,7 +530,7 @@ export class SecAggServer {
         );
       }
       try {
-        return combine(list);
+        return combineSecret(list, t);
       } catch (cause) {
         this.state = 'aborted';
         throw aborted(`the ${what} of client ${owner} does not reconstruct`, cause);
