@@ -165,8 +165,7 @@ export class SecAggClient {
     aU32Array('input', options.input, plan.dimension);
     let max = 0;
     const input = options.input;
-    for (let i = 0; i < input.length; i++)
-      max = max > (input[i] as number) ? max : (input[i] as number);
+    for (let i = 0; i < input.length; i++) max = Math.max(max, input[i] as number);
     if (max > plan.maxInputValue)
       throw new RangeError(`"input" has a coordinate above maxInputValue ${plan.maxInputValue}`);
     this.vectorId = orDefault(options.vectorId, 0);
