@@ -17,6 +17,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'slow',
+          include: ['test/slow/**/*.test.ts'],
+          setupFiles: ['test/helpers/setup.ts'],
+          testTimeout: 600_000,
+        },
+      },
+      {
+        test: {
           name: 'stat',
           include: ['test/stat/**/*.test.ts'],
           setupFiles: ['test/helpers/setup.ts'],

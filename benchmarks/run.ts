@@ -15,6 +15,8 @@ const suites: Record<string, (quick: boolean) => unknown> = {
   sharing: runSharingBench,
   api: runApiBench,
   'sharing-ct': runSharingCt,
+import { runSecaggBench } from './secagg.bench.ts';
+  secagg: runSecaggBench,
 };
 
 const { values, positionals } = parseArgs({

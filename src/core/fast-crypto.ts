@@ -14,6 +14,7 @@ import {
   ed25519Sign,
   ed25519Verify,
   type KeyPair,
+  sha256Digest,
   x25519PublicKey,
   x25519SharedSecret,
 } from './crypto.ts';
@@ -40,20 +41,6 @@ const X25519_PKCS8 = Uint8Array.of(
   0x22,
   0x04,
   0x20,
-);
-const X25519_SPKI = Uint8Array.of(
-  0x30,
-  0x2a,
-  0x30,
-  0x05,
-  0x06,
-  0x03,
-  0x2b,
-  0x65,
-  0x6e,
-  0x03,
-  0x21,
-  0x00,
 );
 const ED25519_PKCS8 = Uint8Array.of(
   0x30,
@@ -89,6 +76,29 @@ const ED25519_SPKI = Uint8Array.of(
 );
 
 type NC = typeof NodeCrypto;
+
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** Unpadded base64url of public bytes (JWK import is the cheapest native key import). */
+function base64url(bytes: Uint8Array): string {
+  let out = '';
+  let i = 0;
+  for (; i + 2 < bytes.length; i += 3) {
+    const v =
+      ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
+    out +=
+      B64URL[v >> 18] +
+      (B64URL[(v >> 12) & 63] as string) +
+      (B64URL[(v >> 6) & 63] as string) +
+      (B64URL[v & 63] as string);
+  }
+  if (i < bytes.length) {
+    const rest = bytes.length - i;
+    const v = ((bytes[i] as number) << 16) | (rest === 2 ? (bytes[i + 1] as number) << 8 : 0);
+    out += (B64URL[v >> 18] as string) + (B64URL[(v >> 12) & 63] as string);
+    if (rest === 2) out += B64URL[(v >> 6) & 63] as string;
+  }
+  return out;
+}
 
 function der(prefix: Uint8Array, raw: Uint8Array): Uint8Array {
   const out = new Uint8Array(prefix.length + 32);
@@ -133,35 +143,65 @@ export function x25519SharedSecretFast(
   secretKey: Uint8Array,
   peerPublicKey: Uint8Array,
 ): Uint8Array {
-  aBytes('secretKey', secretKey, 32);
   aBytes('peerPublicKey', peerPublicKey, 32);
-  const nc = nodeCrypto();
-  if (nc === undefined) return x25519SharedSecret(secretKey, peerPublicKey);
-  let out: Uint8Array;
-  try {
-    const pub = nc.createPublicKey({
-      key: der(X25519_SPKI, peerPublicKey) as Buffer,
-      format: 'der',
-      type: 'spki',
-    });
-    out = new Uint8Array(
-      nc.diffieHellman({ privateKey: privateKey(nc, X25519_PKCS8, secretKey), publicKey: pub }),
-    );
-  } catch (cause) {
-    throw new PrivaggError(
-      'MALFORMED_MESSAGE',
-      'X25519 peer public key is of low order or invalid',
-      { cause },
-    );
+  return x25519Agreement(secretKey)(peerPublicKey);
+}
+
+/** Imported X25519 public keys by their base64url text (public data), least recently used first. */
+const publicKeyCache = new Map<string, NodeCrypto.KeyObject>();
+const PUBLIC_KEY_CACHE_SIZE = 4096;
+
+function importedX25519(nc: NC, publicKey: Uint8Array): NodeCrypto.KeyObject {
+  const x = base64url(publicKey);
+  const hit = publicKeyCache.get(x);
+  if (hit !== undefined) {
+    publicKeyCache.delete(x);
+    publicKeyCache.set(x, hit);
+    return hit;
   }
-  let acc = 0;
-  for (let i = 0; i < out.length; i++) acc |= out[i] as number;
-  if (out.length !== 32 || acc === 0)
-    throw new PrivaggError(
-      'MALFORMED_MESSAGE',
-      'X25519 peer public key is of low order or invalid',
-    );
-  return out;
+  const key = nc.createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x }, format: 'jwk' });
+  publicKeyCache.set(x, key);
+  if (publicKeyCache.size > PUBLIC_KEY_CACHE_SIZE) {
+    const oldest = publicKeyCache.keys().next().value as string;
+    publicKeyCache.delete(oldest);
+  }
+  return key;
+}
+
+/**
+ * @internal A key-agreement function for one X25519 secret key, reused across many peers (the
+ * native key object is imported once). Same results and errors as {@link x25519SharedSecretFast}.
+ */
+export function x25519Agreement(secretKey: Uint8Array): (peerPublicKey: Uint8Array) => Uint8Array {
+  aBytes('secretKey', secretKey, 32);
+  const nc = nodeCrypto();
+  if (nc === undefined) {
+    const own = secretKey.slice();
+    return (peer) => x25519SharedSecret(own, peer);
+  }
+  const priv = privateKey(nc, X25519_PKCS8, secretKey);
+  return (peerPublicKey) => {
+    aBytes('peerPublicKey', peerPublicKey, 32);
+    let out: Uint8Array;
+    try {
+      const pub = importedX25519(nc, peerPublicKey);
+      out = new Uint8Array(nc.diffieHellman({ privateKey: priv, publicKey: pub }));
+    } catch (cause) {
+      throw new PrivaggError(
+        'MALFORMED_MESSAGE',
+        'X25519 peer public key is of low order or invalid',
+        { cause },
+      );
+    }
+    let acc = 0;
+    for (let i = 0; i < out.length; i++) acc |= out[i] as number;
+    if (out.length !== 32 || acc === 0)
+      throw new PrivaggError(
+        'MALFORMED_MESSAGE',
+        'X25519 peer public key is of low order or invalid',
+      );
+    return out;
+  };
 }
 
 /** @internal The Ed25519 public key of a 32-byte seed ({@link ed25519PublicKey}, natively on Node). */
@@ -212,6 +252,14 @@ export function ed25519VerifyFast(
   } catch {
     return false;
   }
+}
+
+/** @internal SHA-256 ({@link sha256Digest}), natively on Node. */
+export function sha256DigestFast(data: Uint8Array): Uint8Array {
+  aBytes('data', data);
+  const nc = nodeCrypto();
+  if (nc === undefined) return sha256Digest(data);
+  return new Uint8Array(nc.createHash('sha256').update(data).digest());
 }
 
 /** @internal AES-256-GCM encryption ({@link aesGcmEncrypt}: ciphertext || 16-byte tag), natively on Node. */

@@ -98,11 +98,13 @@ export {
   x25519PublicKeyFast,
   x25519KeyPairFast,
   x25519SharedSecretFast,
+  x25519Agreement,
   ed25519PublicKeyFast,
   ed25519KeyPairFast,
   ed25519SignFast,
   ed25519VerifyFast,
   aesGcmEncryptFast,
   aesGcmDecryptFast,
+  sha256DigestFast,
 } from './fast-crypto.ts';
 export { nodeWorkerThreads, hardwareThreads } from './node-workers.ts';

@@ -22,12 +22,11 @@ import {
   type Rng,
   randomBytes,
   x25519KeyPairFast,
-  x25519SharedSecretFast,
+  toHex,
+  x25519Agreement,
 } from '../core/index.ts';
-import { parseShare, split } from '../sharing/index.ts';
-import { neighborGraph } from './graph.ts';
+import { NeighborGraph } from './graph.ts';
 import {
-  applyMasks,
   deriveSelfMaskKey,
   derivePairMaskKey,
   deriveShareKey,
@@ -64,7 +63,9 @@ import {
   type WireLimits,
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
-import { aborted, holdersOf, type SecAggStage, toSet } from './stages.ts';
+import { addMasks, SecAggWorkerPool } from './pool.ts';
+import { shareValue, splitSecret } from './shares.ts';
+import { aborted, holdersOf, orDefault, type SecAggStage, toSet } from './stages.ts';
 
 /**
  * Options of a {@link SecAggClient}.
@@ -84,6 +85,8 @@ export interface SecAggClientOptions {
   verificationKeys?: readonly Uint8Array[];
   /** Which vector of the round this is (bound into every mask key). @defaultValue 0 */
   vectorId?: number;
+  /** Worker threads for mask generation (by coordinate range). @defaultValue none: this thread */
+  workerPool?: SecAggWorkerPool;
   /** @defaultValue {@link randomBytes} */
   rng?: Rng;
 }
@@ -114,6 +117,7 @@ export class SecAggClient {
   private readonly plan: SecAggPlan;
   private readonly limits: WireLimits;
   private readonly rng: Rng;
+  private readonly workerPool: SecAggWorkerPool | undefined;
   private readonly vectorId: number;
   private readonly signingKey: Uint8Array | undefined;
   private readonly verificationKeys: readonly Uint8Array[] | undefined;
@@ -133,6 +137,9 @@ export class SecAggClient {
   private held = new Map<number, { seedShare: Uint8Array; keyShare: Uint8Array }>();
   private survivors: number[] | undefined;
   private signaturesChecked = false;
+  /** Share-decryption keys, one per neighbour (derived with the outbound ones). */
+  private readonly inboundKeys = new Map<number, Uint8Array>();
+  private agreeEncryption: (peer: Uint8Array) => Uint8Array = () => new Uint8Array(32);
 
   /**
    * @param options - see {@link SecAggClientOptions}
@@ -149,6 +156,7 @@ export class SecAggClient {
       'verificationKeys',
       'vectorId',
       'rng',
+      'workerPool',
     ]);
     const { plan } = options;
     if (typeof plan !== 'object' || plan === null || !Object.isFrozen(plan))
@@ -156,10 +164,11 @@ export class SecAggClient {
     aInteger('id', options.id, 0, plan.clients - 1);
     aU32Array('input', options.input, plan.dimension);
     let max = 0;
-    for (const x of options.input) max = Math.max(max, x);
+    const input = options.input;
+    for (let i = 0; i < input.length; i++) max = Math.max(max, input[i] as number);
     if (max > plan.maxInputValue)
       throw new RangeError(`"input" has a coordinate above maxInputValue ${plan.maxInputValue}`);
-    this.vectorId = options.vectorId ?? 0;
+    this.vectorId = orDefault(options.vectorId, 0);
     aInteger('vectorId', this.vectorId, 0, 2 ** 32 - 1);
     if (plan.tier === 'malicious') {
       if (options.signingKey === undefined || options.verificationKeys === undefined)
@@ -179,7 +188,10 @@ export class SecAggClient {
     this.limits = limitsOf(plan);
     this.id = options.id;
     this.input = options.input.slice();
-    this.rng = options.rng ?? randomBytes;
+    this.rng = orDefault(options.rng, randomBytes);
+    if (options.workerPool !== undefined && !(options.workerPool instanceof SecAggWorkerPool))
+      throw new TypeError('"workerPool" expected a SecAggWorkerPool');
+    this.workerPool = options.workerPool;
   }
 
   /** Where this client stands. */
@@ -282,6 +294,8 @@ export class SecAggClient {
     if (this.masking) clean(this.masking.secretKey);
     if (this.seed) clean(this.seed);
     for (const h of this.held.values()) clean(h.seedShare, h.keyShare);
+    for (const k of this.inboundKeys.values()) clean(k);
+    this.inboundKeys.clear();
     this.held.clear();
     clean(this.input);
   }
@@ -307,12 +321,27 @@ export class SecAggClient {
       !equalBytes(mine.maskingKey, mask.publicKey)
     )
       throw aborted('the key list omits or alters this client keys');
+    this.sessionId = computeSessionId(this.plan, entries);
+    this.agreeEncryption = x25519Agreement(enc.secretKey);
+    for (const e of entries) this.keys.set(e.id, e);
+    const graph = new NeighborGraph(
+      entries.map((e) => e.id),
+      this.plan.neighbors,
+      this.sessionId,
+    );
+    this.neighbors = graph.neighbors(this.id);
+    this.holders = holdersOf(this.id, this.neighbors);
+    for (const v of this.neighbors)
+      this.indexAt.set(v, holdersOf(v, graph.neighbors(v)).indexOf(this.id) + 1);
+    if (this.holders.length < t) throw aborted('fewer share holders than the threshold');
+    // the keys this client will use must be distinct and, in the malicious tier, signed
     const seen = new Set<string>();
-    for (const e of entries) {
+    for (const h of this.holders) {
+      const e = this.keys.get(h) as AdvertisedKeys;
       for (const k of [e.encryptionKey, e.maskingKey]) {
-        const h = Array.from(k).join(',');
-        if (seen.has(h)) throw aborted('two advertised public keys are equal');
-        seen.add(h);
+        const hex = toHex(k);
+        if (seen.has(hex)) throw aborted('two advertised public keys are equal');
+        seen.add(hex);
       }
       if (this.verificationKeys !== undefined) {
         const vk = this.verificationKeys[e.id] as Uint8Array;
@@ -322,25 +351,9 @@ export class SecAggClient {
         if (!ok) throw aborted(`the advertised keys of client ${e.id} carry a bad signature`);
       }
     }
-    this.sessionId = computeSessionId(this.plan, entries);
-    for (const e of entries) this.keys.set(e.id, e);
-    const graph = neighborGraph(
-      entries.map((e) => e.id),
-      this.plan.neighbors,
-      this.sessionId,
-    );
-    this.neighbors = graph.get(this.id) as number[];
-    this.holders = holdersOf(this.id, this.neighbors);
-    for (const v of this.neighbors)
-      this.indexAt.set(v, holdersOf(v, graph.get(v) as number[]).indexOf(this.id) + 1);
-    if (this.holders.length < t) throw aborted('fewer share holders than the threshold');
     this.seed = drawBytes(this.rng, 32);
-    const seedShares = split(this.seed, { threshold: t, shares: this.holders.length }, this.rng);
-    const keyShares = split(
-      mask.secretKey,
-      { threshold: t, shares: this.holders.length },
-      this.rng,
-    );
+    const seedShares = splitSecret(this.seed, t, this.holders.length, this.rng);
+    const keyShares = splitSecret(mask.secretKey, t, this.holders.length, this.rng);
     const sealed: SealedShare[] = [];
     for (const [i, holder] of this.holders.entries()) {
       const seedShare = seedShares[i] as Uint8Array;
@@ -350,8 +363,10 @@ export class SecAggClient {
         continue;
       }
       const peer = this.keys.get(holder) as AdvertisedKeys;
-      const agreement = x25519SharedSecretFast(enc.secretKey, peer.encryptionKey);
+      const agreement = this.agreeEncryption(peer.encryptionKey);
       const key = deriveShareKey(agreement, this.sessionId, this.id, holder);
+      // the reverse direction's key decrypts this neighbour's share in the next stage
+      this.inboundKeys.set(holder, deriveShareKey(agreement, this.sessionId, holder, this.id));
       const plain = encodeSharePlaintext(this.id, holder, seedShare, keyShare);
       const ciphertext = await aesGcmEncryptFast(
         key,
@@ -373,14 +388,11 @@ export class SecAggClient {
       throw new PrivaggError('MALFORMED_MESSAGE', 'forwarded shares addressed to another client');
     const t = this.plan.threshold;
     const neighborSet = new Set(this.neighbors);
-    const enc = this.encryption as KeyPair;
     const received = new Map<number, { seedShare: Uint8Array; keyShare: Uint8Array }>();
     for (const { peer, ciphertext } of shares) {
       if (!neighborSet.has(peer))
         throw aborted(`a share arrived from client ${peer}, not a neighbour`);
-      const sender = this.keys.get(peer) as AdvertisedKeys;
-      const agreement = x25519SharedSecretFast(enc.secretKey, sender.encryptionKey);
-      const key = deriveShareKey(agreement, this.sessionId, peer, this.id);
+      const key = this.inboundKeys.get(peer) as Uint8Array;
       let plain: Uint8Array;
       try {
         plain = await aesGcmDecryptFast(
@@ -392,18 +404,14 @@ export class SecAggClient {
       } catch (cause) {
         throw aborted(`the share from client ${peer} failed authentication`, cause);
       } finally {
-        clean(agreement, key);
+        clean(key);
       }
       let parsed: { seedShare: Uint8Array; keyShare: Uint8Array };
       try {
         parsed = decodeSharePlaintext(plain, peer, this.id);
-        // the holder list of the sender is known: this client's share index is fixed
-        const index = this.indexAt.get(peer) as number;
-        for (const s of [parsed.seedShare, parsed.keyShare]) {
-          const info = parseShare(s);
-          if (info.index !== index || info.threshold !== t || info.byteLength !== 32)
-            throw new PrivaggError('MALFORMED_MESSAGE', 'share has the wrong index or threshold');
-        }
+        // field elements in range (the evaluation point is implicit: this client's position
+        // among the sender's holders)
+        for (const s of [parsed.seedShare, parsed.keyShare]) shareValue(s).fill(0);
       } catch (cause) {
         throw aborted(`the share from client ${peer} is malformed`, cause);
       } finally {
@@ -417,7 +425,7 @@ export class SecAggClient {
       );
     for (const [peer, s] of received) this.held.set(peer, s);
     // y = x + PRG(self seed) + sum over surviving neighbours of +-PRG(pair key), mod 2^k
-    const mask = this.masking as KeyPair;
+    const agreeMasking = x25519Agreement((this.masking as KeyPair).secretKey);
     const jobs: MaskJob[] = [
       {
         key: deriveSelfMaskKey(this.seed as Uint8Array, this.sessionId, this.id, this.vectorId),
@@ -425,10 +433,7 @@ export class SecAggClient {
       },
     ];
     for (const peer of received.keys()) {
-      const agreement = x25519SharedSecretFast(
-        mask.secretKey,
-        (this.keys.get(peer) as AdvertisedKeys).maskingKey,
-      );
+      const agreement = agreeMasking((this.keys.get(peer) as AdvertisedKeys).maskingKey);
       jobs.push({
         key: derivePairMaskKey(agreement, this.sessionId, this.id, peer, this.vectorId),
         sign: pairSign(this.id, peer),
@@ -440,7 +445,7 @@ export class SecAggClient {
     const acc = new Uint32Array(d * wordsPerElement(bits));
     if (wordsPerElement(bits) === 1) acc.set(this.input);
     else for (let i = 0; i < d; i++) acc[2 * i] = this.input[i] as number;
-    await applyMasks(acc, jobs, bits, 0);
+    await addMasks(acc, jobs, bits, d, this.workerPool);
     for (const j of jobs) clean(j.key);
     reduceRing(acc, bits);
     const packed = packRing(acc, bits, d);

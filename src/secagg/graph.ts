@@ -41,39 +41,60 @@ export function sessionPermutation(sessionId: Uint8Array, m: number): Uint32Arra
 }
 
 /**
- * @internal The neighbours of every client: a map from client id to its sorted neighbour ids
- * (never itself). `degree >= ids.length - 1` gives the complete graph.
- *
- * @param ids - the advertised client ids, strictly increasing
- * @param degree - even Harary degree k
- * @param sessionId - the session id the permutation derives from
+ * @internal The SecAgg+ graph over the advertised clients: a Harary graph H(m, k) whose ring
+ * positions are filled in a session-derived random order; `degree >= m - 1` gives the complete
+ * graph. Neighbour lists are computed on demand (a client needs only its own and its
+ * neighbours'), sorted, and never contain the client itself.
  */
-export function neighborGraph(
-  ids: readonly number[],
-  degree: number,
-  sessionId: Uint8Array,
-): Map<number, number[]> {
-  const m = ids.length;
-  const out = new Map<number, number[]>();
-  if (degree >= m - 1) {
-    for (const id of ids)
-      out.set(
-        id,
-        ids.filter((x) => x !== id),
-      );
-    return out;
+export class NeighborGraph {
+  private readonly ids: readonly number[];
+  private readonly half: number;
+  private readonly complete: boolean;
+  private readonly perm: Uint32Array | undefined;
+  private readonly position = new Map<number, number>();
+  private readonly cache = new Map<number, number[]>();
+
+  /**
+   * @param ids - the advertised client ids, strictly increasing
+   * @param degree - even Harary degree k
+   * @param sessionId - the session id the permutation derives from
+   */
+  constructor(ids: readonly number[], degree: number, sessionId: Uint8Array) {
+    this.ids = ids.slice();
+    const m = ids.length;
+    this.complete = degree >= m - 1;
+    this.half = Math.floor(degree / 2);
+    if (!this.complete) {
+      // the node at ring position p is ids[perm[p]]
+      this.perm = sessionPermutation(sessionId, m);
+      for (let p = 0; p < m; p++) this.position.set(ids[this.perm[p] as number] as number, p);
+    } else for (const id of ids) this.position.set(id, 0);
   }
-  // node at ring position p is ids[perm[p]]; it links to positions p +- 1 .. p +- k/2
-  const perm = sessionPermutation(sessionId, m);
-  const half = degree / 2;
-  for (let p = 0; p < m; p++) {
-    const list: number[] = [];
-    for (let s = 1; s <= half; s++) {
-      list.push(ids[perm[(p + s) % m] as number] as number);
-      list.push(ids[perm[(p - s + m) % m] as number] as number);
+
+  /** Whether `id` is a node of the graph. */
+  has(id: number): boolean {
+    return this.position.has(id);
+  }
+
+  /** The sorted neighbours of `id` (empty for an id outside the graph). */
+  neighbors(id: number): number[] {
+    const hit = this.cache.get(id);
+    if (hit !== undefined) return hit;
+    const p = this.position.get(id);
+    if (p === undefined) return [];
+    let list: number[];
+    if (this.complete) list = this.ids.filter((x) => x !== id);
+    else {
+      const m = this.ids.length;
+      const perm = this.perm as Uint32Array;
+      list = [];
+      for (let s = 1; s <= this.half; s++) {
+        list.push(this.ids[perm[(p + s) % m] as number] as number);
+        list.push(this.ids[perm[(p - s + m) % m] as number] as number);
+      }
+      list.sort((a, b) => a - b);
     }
-    list.sort((a, b) => a - b);
-    out.set(ids[perm[p] as number] as number, list);
+    this.cache.set(id, list);
+    return list;
   }
-  return out;
 }

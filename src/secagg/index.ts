@@ -23,6 +23,7 @@ export {
   type SecAggResult,
   SecAggServer,
 } from './server.ts';
+export { SecAggWorkerPool } from './pool.ts';
 export {
   type SecAggDropouts,
   type SecAggMaliciousServer,

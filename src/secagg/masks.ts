@@ -204,36 +204,39 @@ export function packedLength(dimension: number, ringBits: number): number {
 
 /**
  * @internal Pack a reduced vector into a little-endian bit stream of `ringBits` bits per element
- * (wide elements: the low 32 bits, then the high `ringBits - 32`).
+ * (wide elements: the low 32 bits, then the high `ringBits - 32`). Word-level shifts, so packing
+ * runs at memory speed.
  */
 export function packRing(words: Uint32Array, ringBits: number, dimension: number): Uint8Array {
-  const out = new Uint8Array(packedLength(dimension, ringBits));
-  if (ringBits === 32 && IS_LITTLE_ENDIAN) {
-    out.set(new Uint8Array(words.buffer, words.byteOffset, dimension * 4));
-    return out;
-  }
+  const length = packedLength(dimension, ringBits);
+  if (ringBits === 32 && IS_LITTLE_ENDIAN)
+    return new Uint8Array(words.buffer, words.byteOffset, dimension * 4).slice();
+  const out32 = new Uint32Array(Math.ceil(length / 4) + 1);
   const wide = ringBits > 32;
   const lowBits = wide ? 32 : ringBits;
   const highBits = ringBits - 32;
-  let acc = 0; // pending bits, fewer than 8 + 32
-  let accBits = 0;
-  let p = 0;
+  let cur = 0;
+  let used = 0;
+  let w = 0;
   const push = (v: number, bits: number): void => {
-    acc += v * 2 ** accBits;
-    accBits += bits;
-    while (accBits >= 8) {
-      out[p++] = acc % 256;
-      acc = Math.floor(acc / 256);
-      accBits -= 8;
+    cur |= v << used;
+    used += bits;
+    if (used >= 32) {
+      out32[w++] = cur;
+      used -= 32;
+      cur = used > 0 ? v >>> (bits - used) : 0;
     }
   };
-  for (let i = 0; i < dimension; i++) {
-    if (wide) {
+  if (wide)
+    for (let i = 0; i < dimension; i++) {
       push(words[2 * i] as number, 32);
       push(words[2 * i + 1] as number, highBits);
-    } else push(words[i] as number, lowBits);
-  }
-  if (accBits > 0) out[p] = acc;
+    }
+  else for (let i = 0; i < dimension; i++) push(words[i] as number, lowBits);
+  if (used > 0) out32[w] = cur;
+  if (IS_LITTLE_ENDIAN) return new Uint8Array(out32.buffer, 0, length).slice();
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = ((out32[i >>> 2] as number) >>> (8 * (i & 3))) & 0xff;
   return out;
 }
 
@@ -242,36 +245,37 @@ export function packRing(words: Uint32Array, ringBits: number, dimension: number
  * `MALFORMED_MESSAGE` (one canonical encoding per vector).
  */
 export function unpackRing(bytes: Uint8Array, ringBits: number, dimension: number): Uint32Array {
-  if (bytes.length !== packedLength(dimension, ringBits))
-    throw malformed(
-      `masked vector of ${bytes.length} bytes, expected ${packedLength(dimension, ringBits)}`,
-    );
+  const length = packedLength(dimension, ringBits);
+  if (bytes.length !== length)
+    throw malformed(`masked vector of ${bytes.length} bytes, expected ${length}`);
   const wide = ringBits > 32;
   const out = new Uint32Array(dimension * (wide ? 2 : 1));
   if (ringBits === 32 && IS_LITTLE_ENDIAN) {
     new Uint8Array(out.buffer).set(bytes);
     return out;
   }
-  let acc = 0;
-  let accBits = 0;
-  let p = 0;
+  const tailBits = (dimension * ringBits) % 8;
+  if (tailBits !== 0 && (bytes[length - 1] as number) >>> tailBits !== 0)
+    throw malformed('masked vector has non-zero padding bits');
+  const in32 = new Uint32Array(Math.ceil(length / 4) + 1);
+  if (IS_LITTLE_ENDIAN) new Uint8Array(in32.buffer).set(bytes);
+  else
+    for (let i = 0; i < length; i++)
+      in32[i >>> 2] = (in32[i >>> 2] as number) | ((bytes[i] as number) << (8 * (i & 3)));
+  let pos = 0;
   const pull = (bits: number): number => {
-    while (accBits < bits) {
-      acc += (bytes[p++] as number) * 2 ** accBits;
-      accBits += 8;
-    }
-    const scale = 2 ** bits;
-    const v = acc % scale;
-    acc = Math.floor(acc / scale);
-    accBits -= bits;
-    return v;
+    const q = pos >>> 5;
+    const r = pos & 31;
+    let v = (in32[q] as number) >>> r;
+    if (r + bits > 32) v |= (in32[q + 1] as number) << (32 - r);
+    pos += bits;
+    return bits === 32 ? v >>> 0 : v & ((1 << bits) - 1);
   };
-  for (let i = 0; i < dimension; i++) {
-    if (wide) {
+  if (wide)
+    for (let i = 0; i < dimension; i++) {
       out[2 * i] = pull(32);
       out[2 * i + 1] = pull(ringBits - 32);
-    } else out[i] = pull(ringBits);
-  }
-  if (acc !== 0 || p !== bytes.length) throw malformed('masked vector has non-zero padding bits');
+    }
+  else for (let i = 0; i < dimension; i++) out[i] = pull(ringBits);
   return out;
 }

@@ -6,9 +6,10 @@
  * @module
  * @internal
  */
-import { ByteReader, ByteWriter, malformed, sha256Digest, utf8 } from '../core/index.ts';
+import { ByteReader, ByteWriter, malformed, sha256DigestFast, utf8 } from '../core/index.ts';
 import type { SecAggPlan } from './params.ts';
 import { packedLength } from './masks.ts';
+import { SHARE_BYTES } from './shares.ts';
 
 /** @internal Wire version of every secagg message. */
 export const SECAGG_WIRE_VERSION = 1;
@@ -29,10 +30,8 @@ export const MessageType = {
 /** @internal */
 export type MessageTypeCode = (typeof MessageType)[keyof typeof MessageType];
 
-/** @internal Largest sealed share (AES-GCM ciphertext and tag). */
-export const MAX_SEALED_SHARE = 1024;
-/** @internal Largest single Shamir share carried in an unmask response. */
-export const MAX_SHARE = 512;
+/** @internal Bytes of a sealed share: sender, receiver, two shares, and the AES-GCM tag. */
+export const SEALED_SHARE_BYTES: number = 8 + 2 * SHARE_BYTES + 16;
 
 /** @internal The limits a decoder enforces, from the plan. */
 export interface WireLimits {
@@ -55,7 +54,7 @@ export function limitsOf(plan: SecAggPlan): WireLimits {
 /** @internal Bytes a message may have before any field is read (masked input dominates). */
 export function maxMessageBytes(limits: WireLimits): number {
   const masked = 64 + packedLength(limits.dimension, limits.modulusBits);
-  const lists = 64 + limits.clients * (8 + MAX_SEALED_SHARE + 2 * MAX_SHARE);
+  const lists = 64 + limits.clients * (8 + SEALED_SHARE_BYTES + 2 * SHARE_BYTES);
   return Math.min(Math.max(masked, lists), 256 * 1024 * 1024);
 }
 
@@ -186,7 +185,7 @@ export function computeSessionId(plan: SecAggPlan, entries: readonly AdvertisedK
     .u8(plan.tier === 'malicious' ? 1 : 0)
     .u32(entries.length);
   for (const e of entries) writeKeys(w, e);
-  return sha256Digest(w.finish());
+  return sha256DigestFast(w.finish());
 }
 
 // ---- ShareKeys (client -> server) and ForwardedShares (server -> client)
@@ -227,7 +226,7 @@ function decodeShareList(
     const peer = id(r, limits, 'peer id');
     if (i > 0 && peer <= (shares[i - 1] as SealedShare).peer)
       throw malformed('share list peers are not strictly increasing');
-    shares.push({ peer, ciphertext: r.bytes(MAX_SEALED_SHARE, 16) });
+    shares.push({ peer, ciphertext: r.bytes(SEALED_SHARE_BYTES, SEALED_SHARE_BYTES) });
   }
   r.end();
   return { sessionId, self, shares };
@@ -289,8 +288,8 @@ export function encodeSharePlaintext(
   return new ByteWriter(16 + seedShare.length + keyShare.length)
     .u32(sender)
     .u32(receiver)
-    .bytes(seedShare)
-    .bytes(keyShare)
+    .raw(seedShare)
+    .raw(keyShare)
     .finish();
 }
 
@@ -300,10 +299,10 @@ export function decodeSharePlaintext(
   sender: number,
   receiver: number,
 ): { seedShare: Uint8Array; keyShare: Uint8Array } {
-  const r = new ByteReader(bytes, 16 + 2 * MAX_SHARE);
+  const r = new ByteReader(bytes, 8 + 2 * SHARE_BYTES);
   if (r.u32() !== sender || r.u32() !== receiver) throw malformed('share names other parties');
-  const seedShare = r.bytes(MAX_SHARE, 1);
-  const keyShare = r.bytes(MAX_SHARE, 1);
+  const seedShare = r.raw(SHARE_BYTES);
+  const keyShare = r.raw(SHARE_BYTES);
   r.end();
   return { seedShare, keyShare };
 }
@@ -356,7 +355,11 @@ function encodeIds(w: ByteWriter, ids: readonly number[]): void {
 }
 
 function decodeIds(r: ByteReader, limits: WireLimits, strict: boolean): number[] {
-  const n = count(r, limits, 'id list length');
+  // a canonical list holds each id once; a raw one (an unmask request) may repeat ids, which
+  // the client, not the codec, refuses, so it is bounded by twice the cohort
+  const n = strict
+    ? count(r, limits, 'id list length')
+    : r.u32InRange('id list length', 0, 2 * limits.clients);
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
     const x = id(r, limits, 'listed id');
@@ -513,7 +516,7 @@ export function encodeUnmaskResponse(
     .raw(sessionId)
     .u32(sender)
     .u32(shares.length);
-  for (const s of shares) w.u32(s.owner).u8(s.kind).bytes(s.share);
+  for (const s of shares) w.u32(s.owner).u8(s.kind).raw(s.share);
   return w.finish();
 }
 
@@ -533,7 +536,7 @@ export function decodeUnmaskResponse(
       throw malformed('revealed shares are not in strictly increasing owner order');
     const kind = r.u8();
     if (kind !== 0 && kind !== 1) throw malformed(`unknown share kind ${kind}`);
-    shares.push({ owner, kind, share: r.bytes(MAX_SHARE, 1) });
+    shares.push({ owner, kind, share: r.raw(SHARE_BYTES) });
   }
   r.end();
   return { sessionId, sender, shares };
@@ -541,7 +544,8 @@ export function decodeUnmaskResponse(
 
 /** @internal The message type of untrusted bytes, or `undefined` when the header is unusable. */
 export function peekType(bytes: Uint8Array): number | undefined {
-  if (!(bytes instanceof Uint8Array) || bytes.length < 4) return undefined;
+  if (!(bytes instanceof Uint8Array) || !ArrayBuffer.isView(bytes) || bytes.length < 4)
+    return undefined;
   if (bytes[0] !== 0x50 || bytes[1] !== 0x41 || bytes[2] !== SECAGG_WIRE_VERSION) return undefined;
   return bytes[3];
 }

@@ -13,6 +13,7 @@ import {
   type Rng,
   randomBytes,
 } from '../core/index.ts';
+import { orDefault } from './stages.ts';
 
 /**
  * Which server the round is secure against. `'semi-honest'`: an honest-but-curious server
@@ -45,7 +46,7 @@ export interface SecAggPlanOptions {
   /**
    * Largest value of any input coordinate (inputs lie in `[0, maxInputValue]`). The plan refuses
    * with `OVERFLOW` when `clients * maxInputValue` does not fit the ring.
-   * @defaultValue the largest value that cannot wrap: `floor((2^modulusBits - 1) / clients)`
+   * @defaultValue the largest value that cannot wrap: `floor((2^modulusBits - 1) / clients)`, at most 2^32 - 1
    */
   maxInputValue?: number;
   /** Shamir threshold t: a number, or `'auto'` (parameter finder / smallest safe value). @defaultValue `'auto'` */
@@ -182,15 +183,14 @@ function hararyBounds(
         logFactorial(n) -
         logFactorial(bad - k);
   const perEvent = 2 ** -(securityBits + 1) / n;
-  // low: smallest x with P[corrupt neighbours > x] <= perEvent
+  // low: smallest x with P[corrupt neighbours > x] <= perEvent (upper tails summed from the top,
+  // never as 1 - CDF, which cannot resolve probabilities near 2^-40)
   let low = k;
-  let tail = 1;
-  for (let x = 0; x <= k; x++) {
-    tail -= hyperPmf(n, corrupt, k, x);
-    if (tail <= perEvent) {
-      low = x;
-      break;
-    }
+  let upper = 0; // P[X > x] for the current x
+  for (let x = k; x >= 0; x--) {
+    if (upper > perEvent) break;
+    low = x;
+    upper += hyperPmf(n, corrupt, k, x);
   }
   if (tier === 'malicious') low = Math.ceil((low + k - 1.25) / 2);
   // high: largest x with P[surviving neighbours < x] <= 2^-correctness / n
@@ -280,10 +280,10 @@ export function findSecAggPlusParameters(options: SecAggPlusFinderOptions): {
   ]);
   const n = options.clients;
   aInteger('clients', n, 2, MAX_CLIENTS);
-  const tier = options.tier ?? 'semi-honest';
+  const tier = orDefault(options.tier, 'semi-honest');
   aTier(tier);
-  const securityBits = options.securityBits ?? 40;
-  const correctnessBits = options.correctnessBits ?? 20;
+  const securityBits = orDefault(options.securityBits, 40);
+  const correctnessBits = orDefault(options.correctnessBits, 20);
   aInteger('securityBits', securityBits, 1, 256);
   aInteger('correctnessBits', correctnessBits, 1, 256);
   checkRates(options.dropoutRate, options.corruptFraction, tier);
@@ -355,19 +355,22 @@ export function planSecAgg(options: SecAggPlanOptions): SecAggPlan {
   const n = options.clients;
   aInteger('clients', n, 2, MAX_CLIENTS);
   aInteger('dimension', options.dimension, 1, MAX_DIMENSION);
-  const modulusBits = options.modulusBits ?? 32;
+  const modulusBits = orDefault(options.modulusBits, 32);
   aInteger('modulusBits', modulusBits, 1, MAX_MODULUS_BITS);
-  const tier = options.tier ?? 'semi-honest';
+  const tier = orDefault(options.tier, 'semi-honest');
   aTier(tier);
-  const dropoutRate = options.dropoutRate ?? 0.1;
-  const corruptFraction = options.corruptFraction ?? 0.05;
+  const dropoutRate = orDefault(options.dropoutRate, 0.1);
+  const corruptFraction = orDefault(options.corruptFraction, 0.05);
   checkRates(dropoutRate, corruptFraction, tier);
-  const securityBits = options.securityBits ?? 40;
-  const correctnessBits = options.correctnessBits ?? 20;
+  const securityBits = orDefault(options.securityBits, 40);
+  const correctnessBits = orDefault(options.correctnessBits, 20);
   aInteger('securityBits', securityBits, 1, 256);
   aInteger('correctnessBits', correctnessBits, 1, 256);
   const ringMax = 2 ** modulusBits - 1;
-  const maxInputValue = options.maxInputValue ?? Math.floor(ringMax / n);
+  const maxInputValue = orDefault(
+    options.maxInputValue,
+    Math.min(Math.floor(ringMax / n), 2 ** 32 - 1),
+  );
   aInteger('maxInputValue', maxInputValue, 0, 2 ** 32 - 1);
   // n * maxInputValue <= 2^62 - 1 < 2^53 * 2^9: compare exactly with bigints
   if (BigInt(n) * BigInt(maxInputValue) > BigInt(ringMax) || maxInputValue === 0)
@@ -377,8 +380,8 @@ export function planSecAgg(options: SecAggPlanOptions): SecAggPlan {
         ? `${n} clients leave no room for inputs in a ${modulusBits}-bit ring`
         : `${n} clients x values up to ${maxInputValue} can wrap the ${modulusBits}-bit ring; raise modulusBits or lower maxInputValue`,
     );
-  const neighborsOption = options.neighbors ?? 'auto';
-  const thresholdOption = options.threshold ?? 'auto';
+  const neighborsOption = orDefault(options.neighbors, 'auto' as const);
+  const thresholdOption = orDefault(options.threshold, 'auto' as const);
   let neighbors: number;
   let complete: boolean;
   let threshold: number;
@@ -430,7 +433,10 @@ export function planSecAgg(options: SecAggPlanOptions): SecAggPlan {
     securityBits,
     correctnessBits,
   );
-  const roundId = options.roundId ?? drawBytes(options.rng ?? randomBytes, 16);
+  const roundId =
+    options.roundId === undefined
+      ? drawBytes(orDefault(options.rng, randomBytes), 16)
+      : options.roundId;
   aBytes('roundId', roundId, 16);
   return Object.freeze({
     clients: n,

@@ -14,10 +14,9 @@ import {
   isPrivaggError,
   PrivaggError,
   x25519PublicKeyFast,
-  x25519SharedSecretFast,
+  x25519Agreement,
 } from '../core/index.ts';
-import { combine, parseShare } from '../sharing/index.ts';
-import { neighborGraph } from './graph.ts';
+import { NeighborGraph } from './graph.ts';
 import {
   addInto,
   deriveSelfMaskKey,
@@ -45,6 +44,7 @@ import {
   encodeUnmaskRequest,
   limitsOf,
   MessageType,
+  maxMessageBytes,
   peekType,
   type RevealedShare,
   type SealedShare,
@@ -52,8 +52,9 @@ import {
   type WireLimits,
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
-import { aborted, holdersOf, type SecAggStage } from './stages.ts';
-import { unmaskInRange } from './unmask.ts';
+import { aborted, holdersOf, orDefault, type SecAggStage } from './stages.ts';
+import { addMasks, SecAggWorkerPool } from './pool.ts';
+import { combineSecret, shareValue } from './shares.ts';
 
 /**
  * A refused client message, as the server records it.
@@ -114,11 +115,10 @@ export interface SecAggServerOptions {
   /** The vector id the clients mask under. @defaultValue 0 */
   vectorId?: number;
   /**
-   * Worker threads for unmasking, each regenerating the masks of one coordinate range (Node
-   * only; elsewhere, and for 0, the work runs in this thread).
-   * @defaultValue 0
+   * Worker threads for unmasking, each regenerating the masks of one coordinate range.
+   * @defaultValue none: the work runs in this thread
    */
-  workers?: number;
+  workerPool?: SecAggWorkerPool;
 }
 
 type Outgoing = Map<number, Uint8Array[]>;
@@ -150,15 +150,16 @@ function push(out: Outgoing, to: number, message: Uint8Array): void {
 export class SecAggServer {
   private readonly plan: SecAggPlan;
   private readonly limits: WireLimits;
+  private readonly maxBytes: number;
   private readonly vectorId: number;
-  private readonly workers: number;
+  private readonly workerPool: SecAggWorkerPool | undefined;
   private readonly verificationKeys: readonly Uint8Array[] | undefined;
   private state: SecAggStage = 'advertise-keys';
   private readonly rejected: SecAggRejection[] = [];
   private sessionId: Uint8Array = new Uint8Array(32);
   private readonly advertised = new Map<number, AdvertisedKeys>();
   private u1: number[] = [];
-  private graph = new Map<number, number[]>();
+  private graph: NeighborGraph = new NeighborGraph([], 0, new Uint8Array(32));
   private readonly sharesFrom = new Map<number, Map<number, Uint8Array>>();
   /** Per owner, the 1-based share index of each of its holders (cached). */
   private readonly holderIndex = new Map<number, Map<number, number>>();
@@ -178,14 +179,15 @@ export class SecAggServer {
    * @throws {@link !RangeError} for out-of-range values or missing malicious-tier keys
    */
   constructor(options: SecAggServerOptions) {
-    aOptions('options', options, ['plan', 'verificationKeys', 'vectorId', 'workers']);
+    aOptions('options', options, ['plan', 'verificationKeys', 'vectorId', 'workerPool']);
     const { plan } = options;
     if (typeof plan !== 'object' || plan === null || !Object.isFrozen(plan))
       throw new TypeError('"plan" expected a plan from planSecAgg');
-    this.vectorId = options.vectorId ?? 0;
+    this.vectorId = orDefault(options.vectorId, 0);
     aInteger('vectorId', this.vectorId, 0, 2 ** 32 - 1);
-    this.workers = options.workers ?? 0;
-    aInteger('workers', this.workers, 0, 256);
+    if (options.workerPool !== undefined && !(options.workerPool instanceof SecAggWorkerPool))
+      throw new TypeError('"workerPool" expected a SecAggWorkerPool');
+    this.workerPool = options.workerPool;
     if (plan.tier === 'malicious') {
       if (
         !Array.isArray(options.verificationKeys) ||
@@ -200,6 +202,7 @@ export class SecAggServer {
     this.verificationKeys = options.verificationKeys?.map((k) => k.slice());
     this.plan = plan;
     this.limits = limitsOf(plan);
+    this.maxBytes = maxMessageBytes(this.limits);
     this.sum = new Uint32Array(plan.dimension * wordsPerElement(plan.modulusBits));
   }
 
@@ -241,6 +244,12 @@ export class SecAggServer {
 
   private dispatch(clientId: number, message: Uint8Array): boolean {
     const type = peekType(message);
+    if (type !== undefined && message.length > this.maxBytes)
+      return this.reject(
+        clientId,
+        'MALFORMED_MESSAGE',
+        `message of ${message.length} bytes exceeds the limit of ${this.maxBytes}`,
+      );
     if (type === undefined)
       return this.reject(clientId, 'MALFORMED_MESSAGE', 'not a secagg message');
     const expected: Partial<Record<SecAggStage, number>> = {
@@ -303,7 +312,7 @@ export class SecAggServer {
     this.checkSession(sessionId);
     if (self !== clientId)
       return this.reject(clientId, 'PROTOCOL_ABORTED', 'shares name another sender');
-    const neighbors = this.graph.get(clientId);
+    const neighbors = this.graph.has(clientId) ? this.graph.neighbors(clientId) : undefined;
     if (neighbors === undefined)
       return this.reject(clientId, 'PROTOCOL_ABORTED', 'sender did not advertise keys');
     if (this.sharesFrom.has(clientId))
@@ -379,14 +388,7 @@ export class SecAggServer {
           'PROTOCOL_ABORTED',
           'unmask response reveals an unrequested share',
         );
-      const info = parseShare(s.share);
-      const index = this.shareIndex(s.owner, clientId);
-      if (info.index !== index || info.threshold !== this.plan.threshold || info.byteLength !== 32)
-        return this.reject(
-          clientId,
-          'MALFORMED_MESSAGE',
-          'revealed share has the wrong index or threshold',
-        );
+      shareValue(s.share).fill(0); // field elements in range, else MALFORMED_MESSAGE
     }
     this.responses.set(clientId, shares);
     return true;
@@ -395,7 +397,7 @@ export class SecAggServer {
   private shareIndex(owner: number, holder: number): number {
     let m = this.holderIndex.get(owner);
     if (m === undefined) {
-      m = new Map(holdersOf(owner, this.graph.get(owner) as number[]).map((h, i) => [h, i + 1]));
+      m = new Map(holdersOf(owner, this.graph.neighbors(owner)).map((h, i) => [h, i + 1]));
       this.holderIndex.set(owner, m);
     }
     return m.get(holder) ?? 0;
@@ -425,7 +427,7 @@ export class SecAggServer {
         this.need(this.u1.length, 'advertised keys');
         const entries = this.u1.map((id) => this.advertised.get(id) as AdvertisedKeys);
         this.sessionId = computeSessionId(this.plan, entries);
-        this.graph = neighborGraph(this.u1, this.plan.neighbors, this.sessionId);
+        this.graph = new NeighborGraph(this.u1, this.plan.neighbors, this.sessionId);
         const list = encodeKeyList(this.plan.roundId, entries);
         for (const id of this.u1) push(out, id, list);
         this.state = 'share-keys';
@@ -436,7 +438,7 @@ export class SecAggServer {
         this.need(this.u2.size, 'shared their keys');
         for (const v of [...this.u2].sort((a, b) => a - b)) {
           const forwarded: SealedShare[] = [];
-          for (const u of this.graph.get(v) as number[]) {
+          for (const u of this.graph.neighbors(v)) {
             if (!this.u2.has(u)) continue;
             const ciphertext = (this.sharesFrom.get(u) as Map<number, Uint8Array>).get(
               v,
@@ -484,7 +486,7 @@ export class SecAggServer {
     for (const c of recipients) {
       const held = holdersOf(
         c,
-        (this.graph.get(c) as number[]).filter((v) => this.u2.has(v)),
+        this.graph.neighbors(c).filter((v) => this.u2.has(v)),
       );
       const a = held.filter((v) => alive.has(v));
       const d = held.filter((v) => !alive.has(v));
@@ -507,22 +509,20 @@ export class SecAggServer {
       throw aborted(`finish() is not available in stage ${this.state}`);
     const responders = [...this.responses.keys()].sort((a, b) => a - b);
     this.need(responders.length, 'answered the unmask request');
-    const seedShares = new Map<number, Uint8Array[]>();
-    const keyShares = new Map<number, Uint8Array[]>();
-    for (const shares of this.responses.values())
+    type Indexed = { index: number; share: Uint8Array };
+    const seedShares = new Map<number, Indexed[]>();
+    const keyShares = new Map<number, Indexed[]>();
+    for (const [holder, shares] of this.responses)
       for (const s of shares) {
         const m = s.kind === ShareKind.SelfSeed ? seedShares : keyShares;
+        const entry = { index: this.shareIndex(s.owner, holder), share: s.share };
         const list = m.get(s.owner);
-        if (list === undefined) m.set(s.owner, [s.share]);
-        else list.push(s.share);
+        if (list === undefined) m.set(s.owner, [entry]);
+        else list.push(entry);
       }
     const t = this.plan.threshold;
     const jobs: MaskJob[] = [];
-    const reconstruct = (
-      owner: number,
-      list: Uint8Array[] | undefined,
-      what: string,
-    ): Uint8Array => {
+    const reconstruct = (owner: number, list: Indexed[] | undefined, what: string): Uint8Array => {
       if (list === undefined || list.length < t) {
         this.state = 'aborted';
         throw aborted(
@@ -530,7 +530,7 @@ export class SecAggServer {
         );
       }
       try {
-        return combine(list);
+        return combineSecret(list, t);
       } catch (cause) {
         this.state = 'aborted';
         throw aborted(`the ${what} of client ${owner} does not reconstruct`, cause);
@@ -550,12 +550,10 @@ export class SecAggServer {
         this.state = 'aborted';
         throw aborted(`the masking key of client ${v} reconstructs to a key it never advertised`);
       }
-      for (const u of this.graph.get(v) as number[]) {
+      const agree = x25519Agreement(secret);
+      for (const u of this.graph.neighbors(v)) {
         if (!alive.has(u)) continue;
-        const agreement = x25519SharedSecretFast(
-          secret,
-          (this.advertised.get(u) as AdvertisedKeys).maskingKey,
-        );
+        const agreement = agree((this.advertised.get(u) as AdvertisedKeys).maskingKey);
         // u added pairSign(u, v) * PRG(s_uv); remove it
         jobs.push({
           key: derivePairMaskKey(agreement, this.sessionId, u, v, this.vectorId),
@@ -565,12 +563,12 @@ export class SecAggServer {
       }
       secret.fill(0);
     }
-    const total = await unmaskInRange(
+    const total = await addMasks(
       this.sum,
       jobs,
       this.plan.modulusBits,
       this.plan.dimension,
-      this.workers,
+      this.workerPool,
     );
     for (const j of jobs) j.key.fill(0);
     reduceRing(total, this.plan.modulusBits);

@@ -15,6 +15,7 @@ import {
   type Rng,
   randomBytes,
 } from '../core/index.ts';
+import { orDefault } from './stages.ts';
 import { SecAggClient } from './client.ts';
 import {
   decodeForwardedShares,
@@ -30,6 +31,7 @@ import {
   type WireLimits,
 } from './messages.ts';
 import { type SecAggPlan, type SecAggTier, planSecAgg } from './params.ts';
+import { SecAggWorkerPool } from './pool.ts';
 import { type SecAggRejection, type SecAggResult, SecAggServer } from './server.ts';
 
 /**
@@ -125,7 +127,13 @@ export interface SecAggSimulationOptions {
    * @defaultValue none
    */
   onClientAbort?: (clientIndex: number, error: PrivaggError) => void;
-  /** Worker threads for server unmasking (0: in this thread). @defaultValue 0 */
+  /**
+   * Worker threads (Node) for mask generation, shared by the simulated clients (masking) and the
+   * server (unmasking), each thread owning one coordinate range; clients are then run
+   * concurrently so their key agreements overlap the workers' masking. 0: everything in this
+   * thread, one client after the other.
+   * @defaultValue 0
+   */
   workers?: number;
   /** @defaultValue {@link randomBytes} */
   rng?: Rng;
@@ -230,8 +238,8 @@ export async function simulateSecAgg(
   const dimension = (inputs[0] as Uint32Array).length;
   for (const [i, x] of inputs.entries()) aU32Array(`inputs[${i}]`, x, dimension);
   const n = inputs.length;
-  const drops = dropoutSets(options.dropouts ?? {}, n);
-  const hooks = options.maliciousServer ?? {};
+  const drops = dropoutSets(orDefault(options.dropouts, {}), n);
+  const hooks = orDefault(options.maliciousServer, {});
   aOptions('maliciousServer', hooks, [
     'rewriteUnmaskRequest',
     'rewriteSurvivors',
@@ -241,7 +249,7 @@ export async function simulateSecAgg(
   for (const [k, f] of Object.entries(hooks))
     if (f !== undefined) aFunction(`maliciousServer.${k}`, f);
   if (options.onClientAbort !== undefined) aFunction('onClientAbort', options.onClientAbort);
-  const rng = options.rng ?? randomBytes;
+  const rng = orDefault(options.rng, randomBytes);
   const plan = planSecAgg({
     clients: n,
     dimension,
@@ -255,6 +263,25 @@ export async function simulateSecAgg(
     ...(options.securityBits === undefined ? {} : { securityBits: options.securityBits }),
     rng,
   });
+  const workers = orDefault(options.workers, 0);
+  aInteger('workers', workers, 0, 64);
+  const pool = workers > 0 ? new SecAggWorkerPool(workers) : undefined;
+  try {
+    return await runRound(plan, inputs, drops, hooks, options.onClientAbort, pool, rng);
+  } finally {
+    await pool?.close();
+  }
+}
+
+async function runRound(
+  plan: SecAggPlan,
+  inputs: readonly Uint32Array[],
+  drops: Map<keyof SecAggDropouts, Set<number>>,
+  hooks: SecAggMaliciousServer,
+  onClientAbort: ((clientIndex: number, error: PrivaggError) => void) | undefined,
+  pool: SecAggWorkerPool | undefined,
+  rng: Rng,
+): Promise<SecAggSimulationResult> {
   const malicious = plan.tier === 'malicious';
   const signing = malicious ? inputs.map(() => ed25519KeyPairFast(rng)) : undefined;
   const verificationKeys = signing?.map((k) => k.publicKey);
@@ -265,6 +292,7 @@ export async function simulateSecAgg(
         id,
         input,
         rng,
+        ...(pool === undefined ? {} : { workerPool: pool }),
         ...(signing === undefined || verificationKeys === undefined
           ? {}
           : { signingKey: (signing[id] as { secretKey: Uint8Array }).secretKey, verificationKeys }),
@@ -273,7 +301,7 @@ export async function simulateSecAgg(
   const server = new SecAggServer({
     plan,
     ...(verificationKeys === undefined ? {} : { verificationKeys }),
-    ...(options.workers === undefined ? {} : { workers: options.workers }),
+    ...(pool === undefined ? {} : { workerPool: pool }),
   });
   const limits = limitsOf(plan);
   const silent = new Set<number>();
@@ -283,33 +311,43 @@ export async function simulateSecAgg(
 
   for (const [id, c] of clients.entries()) server.receive(id, c.start());
   silence('afterAdvertiseKeys');
+  const handle = async (id: number, messages: readonly Uint8Array[]): Promise<void> => {
+    const client = clients[id] as SecAggClient;
+    for (const raw of messages) {
+      const message = rewrite(raw, id, hooks, limits);
+      let reply: Uint8Array | undefined;
+      try {
+        reply = await client.receive(message);
+      } catch (e) {
+        if (!isPrivaggError(e)) throw e;
+        onClientAbort?.(id, e);
+        silent.add(id);
+        return;
+      }
+      if (reply === undefined) continue;
+      if (peekType(reply) === MessageType.UnmaskResponse && hooks.observeUnmaskResponse) {
+        const shares = decodeUnmaskResponse(reply, limits).shares.map((s) => ({
+          owner: s.owner,
+          kind: s.kind === 0 ? ('self-seed' as const) : ('masking-key' as const),
+          share: s.share,
+        }));
+        hooks.observeUnmaskResponse(id, shares);
+      }
+      server.receive(id, reply);
+    }
+  };
+  // with a worker pool, a few clients run at once so that their key agreements (this thread)
+  // overlap their masking (the pool); without one, one after the other
+  const concurrency = pool === undefined ? 1 : 2 * pool.size + 2;
   const deliver = async (out: Map<number, Uint8Array[]>): Promise<void> => {
+    const inFlight = new Set<Promise<void>>();
     for (const [id, messages] of [...out].sort((a, b) => a[0] - b[0])) {
       if (silent.has(id)) continue;
-      const client = clients[id] as SecAggClient;
-      for (const raw of messages) {
-        const message = rewrite(raw, id, hooks, limits);
-        let reply: Uint8Array | undefined;
-        try {
-          reply = await client.receive(message);
-        } catch (e) {
-          if (!isPrivaggError(e)) throw e;
-          options.onClientAbort?.(id, e);
-          silent.add(id);
-          break;
-        }
-        if (reply === undefined) continue;
-        if (peekType(reply) === MessageType.UnmaskResponse && hooks.observeUnmaskResponse) {
-          const shares = decodeUnmaskResponse(reply, limits).shares.map((s) => ({
-            owner: s.owner,
-            kind: s.kind === 0 ? ('self-seed' as const) : ('masking-key' as const),
-            share: s.share,
-          }));
-          hooks.observeUnmaskResponse(id, shares);
-        }
-        server.receive(id, reply);
-      }
+      const p: Promise<void> = handle(id, messages).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
+    await Promise.all(inFlight);
   };
   await deliver(server.advance()); // key list -> shares
   silence('afterShareKeys');

@@ -35,3 +35,8 @@ export function toSet(list: readonly number[]): { set: Set<number>; repeated: bo
 export function holdersOf(self: number, neighbors: readonly number[]): number[] {
   return [...neighbors, self].sort((a, b) => a - b);
 }
+
+/** @internal An option's value, or its default when absent (`null` is a value, and gets rejected). */
+export function orDefault<T, D>(value: T | undefined, fallback: D): T | D {
+  return value === undefined ? fallback : value;
+}
