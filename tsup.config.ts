@@ -4,6 +4,7 @@ import { defineConfig } from 'tsup';
 const libraryEntries = {
   index: 'src/index.ts',
   he: 'src/he/index.ts',
+  'he-worker': 'src/he/pool-worker.ts',
 };
 
 const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];

@@ -19,3 +19,4 @@ export {
   createCkksContext,
 } from './ckks.ts';
 export { type CkksParameters, type CkksPresetName, CKKS_PRESETS } from './params.ts';
+export { type HePoolOptions, HePool, createHePool } from './pool.ts';
