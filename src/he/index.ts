@@ -10,6 +10,7 @@ export {
   type CkksDecryption,
   type CkksEncryptOptions,
   type CkksKeyPair,
+  type CkksReleasedDecryption,
   CkksContext,
   CkksKey,
   CkksPublicKey,
