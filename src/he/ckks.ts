@@ -12,7 +12,6 @@ import type {
   Encryptor,
   Evaluator,
   MainModule,
-  Plaintext,
   PublicKey,
   SEALContext,
   SecretKey,
@@ -1199,10 +1198,14 @@ export class CkksContext {
     return new CkksSecretKey(this, sk);
   }
 
-  /** @internal New plaintext / ciphertext objects owned by this context (threshold code). */
-  _newPlaintext(): Plaintext {
-    return this.track(new this._seal.Plaintext(), 0);
+  /** @internal Let this context own (and free on dispose) a SEAL object made elsewhere. */
+  _adopt<T extends Deletable>(x: T): T {
+    this.alive();
+    return this.track(x, 0);
   }
+
+  /** @internal Per-context cache for helpers (the threshold NTT helper). */
+  readonly _cache: Map<string, unknown> = new Map();
 
   /**
    * Free every SEAL object this context created (keys, vectors, its own helpers). Idempotent.
@@ -1210,6 +1213,7 @@ export class CkksContext {
    */
   dispose(): void {
     this.disposedFlag = true;
+    this._cache.clear();
     // free in reverse creation order: dependents before the context itself
     for (const x of [...this.live].reverse()) if (!x.isDeleted()) x.delete();
     this.live.clear();

@@ -4,7 +4,7 @@
  * @internal
  */
 import type { Rng } from '../core/index.ts';
-import { sampleDiscreteGaussian } from './_sampler.ts';
+import { discreteGaussianSampler } from './_sampler.ts';
 
 /** Resolution of the noise: its standard deviation spans about 2^20 grid steps. */
 const GRID_STEPS_LOG2 = 20;
@@ -24,11 +24,12 @@ export function floodValues(
   // the grid must keep |value| / grid < 2^50 so that every value and sum is exact
   const minGrid = 2 ** (Math.ceil(Math.log2(headroom)) + 4 - 50);
   const grid = Math.max(minGrid, 2 ** (Math.floor(Math.log2(sigma)) - GRID_STEPS_LOG2));
-  const steps = BigInt(Math.max(1, Math.ceil(sigma / grid)));
+  const steps = Math.max(1, Math.ceil(sigma / grid));
+  const gaussian = discreteGaussianSampler(rng, BigInt(steps) ** 2n, 1n);
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const x = Math.round((values[i] as number) / grid) * grid;
-    out[i] = x + Number(sampleDiscreteGaussian(rng, steps)) * grid;
+    out[i] = x + gaussian() * grid;
   }
-  return { values: out, sigma: Number(steps) * grid, grid };
+  return { values: out, sigma: steps * grid, grid };
 }

@@ -21,3 +21,11 @@ export {
 } from './ckks.ts';
 export { type CkksParameters, type CkksPresetName, CKKS_PRESETS } from './params.ts';
 export { type HePoolOptions, HePool, createHePool } from './pool.ts';
+export {
+  type PartialDecryptOptions,
+  type ThresholdPartyOptions,
+  ThresholdParty,
+  combinePartialDecryptions,
+  combinePublicKeyShares,
+  createThresholdParty,
+} from './threshold.ts';

@@ -3,7 +3,13 @@
  * symmetric encryption under the shared key, or public-key encryption), the server loads the
  * untrusted bytes and adds each into one streaming weighted sum, and the key holder decrypts. Compared with the plaintext weighted mean.
  */
-import type { CkksContext, CkksKeyPair } from '../../src/he/index.ts';
+import type {
+  CkksContext,
+  CkksDecryption,
+  CkksKeyPair,
+  CkksPublicKey,
+  CkksVector,
+} from '../../src/he/index.ts';
 import { deterministicRngForTesting } from '../../src/index.ts';
 
 export interface FedAvgOutcome {
@@ -22,9 +28,27 @@ export function clientUpdate(client: number, length: number): Float64Array {
   return Float64Array.from(words, (w) => ((w / 2 ** 32) * 2 - 1) * 0.05 + client * 1e-4);
 }
 
+/** Single-key FedAvg: half the clients use seeded symmetric encryption, half the public key. */
 export function runFedAvg(
   ctx: CkksContext,
   keys: CkksKeyPair,
+  clients: number,
+  length: number,
+): FedAvgOutcome {
+  return runFedAvgWith(
+    ctx,
+    (c) => (c % 2 === 0 ? keys.secretKey : keys.publicKey),
+    (v) => ctx.decrypt(v, keys.secretKey),
+    clients,
+    length,
+  );
+}
+
+/** FedAvg with any encryption key per client and any decryption (threshold included). */
+export function runFedAvgWith(
+  ctx: CkksContext,
+  keyFor: (client: number) => CkksKeyPair['secretKey'] | CkksPublicKey,
+  decrypt: (v: CkksVector) => CkksDecryption,
   clients: number,
   length: number,
 ): FedAvgOutcome {
@@ -38,15 +62,14 @@ export function runFedAvg(
     const x = clientUpdate(c, length);
     const w = weights[c] as number;
     for (let i = 0; i < length; i++) want[i] = (want[i] as number) + w * (x[i] as number);
-    // half the clients send seeded symmetric ciphertexts, half public-key ones
-    const key = c % 2 === 0 ? keys.secretKey : keys.publicKey;
+    const key = keyFor(c);
     const wire = ctx.encryptToBytes(x, key, { bound: 1 });
     const v = ctx.loadVector(wire);
     acc.add(v, w);
     v.dispose();
   }
   const agg = acc.finish();
-  const { values, errorBound } = ctx.decrypt(agg, keys.secretKey);
+  const { values, errorBound } = decrypt(agg);
   agg.dispose();
   let maxAbsError = 0;
   let maxAbs = 0;

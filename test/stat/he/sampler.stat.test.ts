@@ -3,7 +3,7 @@
  * (chi-square, alpha about 1e-6), and at flooding sizes its variance is sigma^2.
  */
 import { describe, expect, it } from 'vitest';
-import { sampleDiscreteGaussian } from '../../../src/he/_sampler.ts';
+import { discreteGaussianSampler } from '../../../src/he/_sampler.ts';
 import { randomBytes } from '../../../src/index.ts';
 import { chiSquareCritical1e6, Z_1E6 } from '../../helpers/stats.ts';
 
@@ -12,8 +12,9 @@ describe('discrete Gaussian (CKS20) for flooding', () => {
     const n = 200_000;
     const sigma = 3;
     const counts = new Map<number, number>();
+    const sample = discreteGaussianSampler(randomBytes, 9n, 1n);
     for (let i = 0; i < n; i++) {
-      const x = Number(sampleDiscreteGaussian(randomBytes, 3n));
+      const x = sample();
       counts.set(x, (counts.get(x) ?? 0) + 1);
     }
     let z = 0;
@@ -37,13 +38,29 @@ describe('discrete Gaussian (CKS20) for flooding', () => {
     expect(chi).toBeLessThan(chiSquareCritical1e6(df));
   });
 
+  it('sigma^2 = 10.24 (SEAL key error, rational): mean 0 and variance 10.24', () => {
+    const n = 400_000;
+    const sample = discreteGaussianSampler(randomBytes, 256n, 25n);
+    let sum = 0;
+    let sq = 0;
+    for (let i = 0; i < n; i++) {
+      const x = sample();
+      sum += x;
+      sq += x * x;
+    }
+    const v = 256 / 25;
+    expect(Math.abs(sum / n)).toBeLessThan((Z_1E6 * Math.sqrt(v)) / Math.sqrt(n));
+    expect(Math.abs(sq / n - v)).toBeLessThan((Z_1E6 * Math.SQRT2 * v) / Math.sqrt(n));
+  });
+
   it('sigma = 2^20: mean 0 and variance sigma^2', () => {
     const n = 40_000;
     const sigma = 2 ** 20;
     let sum = 0;
     let sq = 0;
+    const sample = discreteGaussianSampler(randomBytes, BigInt(sigma) ** 2n, 1n);
     for (let i = 0; i < n; i++) {
-      const x = Number(sampleDiscreteGaussian(randomBytes, BigInt(sigma)));
+      const x = sample();
       sum += x;
       sq += x * x;
     }
