@@ -106,6 +106,22 @@ export const CT_FIXED: number = 32 + 1 + 8 * 5;
 /** @internal Fixed bytes before a plaintext's data array. */
 export const PT_FIXED: number = 32 + 8 + 8;
 
+/** Element-wise `f(a[j], b[j], q)` over the residues. */
+function zip(
+  a: BigUint64Array,
+  b: BigUint64Array,
+  primes: readonly bigint[],
+  n: number,
+  f: (x: bigint, y: bigint, q: bigint) => bigint,
+): BigUint64Array {
+  const out = new BigUint64Array(primes.length * n);
+  for (let i = 0; i < primes.length; i++) {
+    const q = primes[i] as bigint;
+    for (let j = i * n; j < (i + 1) * n; j++) out[j] = f(a[j] as bigint, b[j] as bigint, q);
+  }
+  return out;
+}
+
 /** @internal a + b mod q, element-wise over residues. */
 export function polyAdd(
   a: BigUint64Array,
@@ -113,15 +129,7 @@ export function polyAdd(
   primes: readonly bigint[],
   n: number,
 ): BigUint64Array {
-  const out = new BigUint64Array(primes.length * n);
-  for (let i = 0; i < primes.length; i++) {
-    const q = primes[i] as bigint;
-    for (let j = i * n; j < (i + 1) * n; j++) {
-      const s = (a[j] as bigint) + (b[j] as bigint);
-      out[j] = s >= q ? s - q : s;
-    }
-  }
-  return out;
+  return zip(a, b, primes, n, (x, y, q) => (x + y >= q ? x + y - q : x + y));
 }
 
 /** @internal a - b mod q. */
@@ -131,16 +139,7 @@ export function polySub(
   primes: readonly bigint[],
   n: number,
 ): BigUint64Array {
-  const out = new BigUint64Array(primes.length * n);
-  for (let i = 0; i < primes.length; i++) {
-    const q = primes[i] as bigint;
-    for (let j = i * n; j < (i + 1) * n; j++) {
-      const x = a[j] as bigint;
-      const y = b[j] as bigint;
-      out[j] = x >= y ? x - y : x + q - y;
-    }
-  }
-  return out;
+  return zip(a, b, primes, n, (x, y, q) => (x >= y ? x - y : x + q - y));
 }
 
 /** @internal a * b mod q, element-wise (a product of polynomials in NTT form). */
@@ -150,12 +149,7 @@ export function polyMul(
   primes: readonly bigint[],
   n: number,
 ): BigUint64Array {
-  const out = new BigUint64Array(primes.length * n);
-  for (let i = 0; i < primes.length; i++) {
-    const q = primes[i] as bigint;
-    for (let j = i * n; j < (i + 1) * n; j++) out[j] = ((a[j] as bigint) * (b[j] as bigint)) % q;
-  }
-  return out;
+  return zip(a, b, primes, n, (x, y, q) => (x * y) % q);
 }
 
 /** @internal c * a mod q for one constant per prime. */

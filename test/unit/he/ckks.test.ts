@@ -7,6 +7,7 @@ import {
   createCkksContext,
 } from '../../../src/he/index.ts';
 import { deterministicRngForTesting, isPrivaggError } from '../../../src/index.ts';
+import { maxAbsDiff } from '../../helpers/he.ts';
 import { HOSTILE_VALUES } from '../../helpers/hostile.ts';
 
 let ctx: CkksContext;
@@ -25,12 +26,6 @@ function caught(fn: () => unknown): unknown {
     return e;
   }
   return undefined;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
 }
 
 beforeAll(async () => {

@@ -7,26 +7,12 @@ import {
   createThresholdParty,
   type ThresholdParty,
 } from '../../../src/he/index.ts';
-import { deterministicRngForTesting, isPrivaggError } from '../../../src/index.ts';
+import { deterministicRngForTesting } from '../../../src/index.ts';
+import { codeOf, maxAbsDiff } from '../../helpers/he.ts';
 import { clientUpdate } from '../../helpers/he-fedavg.ts';
 
 let ctx: CkksContext;
 const seed = new Uint8Array(32).fill(42);
-
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    return isPrivaggError(e) ? e.code : (e as Error).name;
-  }
-  return undefined;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs((a[i] as number) - (b[i] as number)));
-  return m;
-}
 
 beforeAll(async () => {
   ctx = await createCkksContext('n8192');
