@@ -25,6 +25,8 @@ import {
   aOptions,
   ByteReader,
   ByteWriter,
+  MAGIC,
+  MAX_MESSAGE_BYTES,
   PrivaggError,
   type Rng,
   randomBytes,
@@ -205,6 +207,8 @@ export class CkksVector {
   readonly _cts: Ciphertext[];
   /** @internal */
   readonly _ctx: CkksContext;
+  /** @internal The level, read once (see CkksContext.levelOf). */
+  _level: number | undefined;
   /** @internal */
   constructor(
     ctx: CkksContext,
@@ -262,12 +266,6 @@ export interface CkksKeyPair {
   readonly secretKey: CkksSecretKey;
   /** The matching public key. */
   readonly publicKey: CkksPublicKey;
-}
-
-function f64Bytes(x: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setFloat64(0, x, true);
-  return b;
 }
 
 function readF64(bytes: Uint8Array, what: string): number {
@@ -1010,10 +1008,13 @@ export class CkksContext {
   }
 
   private levelOf(v: CkksVector): number {
+    // a vector's ciphertexts never change level, so the level is read from SEAL once
+    if (v._level !== undefined) return v._level;
     const pid = (v._cts[0] as Ciphertext).parmsId();
     try {
       const w = pid.values() as BigUint64Array;
-      return this._shape.parmsIds.findIndex((ids) => ids.every((x, i) => x === w[i]));
+      v._level = this._shape.parmsIds.findIndex((ids) => ids.every((x, i) => x === w[i]));
+      return v._level;
     } finally {
       pid.delete();
     }
@@ -1034,13 +1035,28 @@ export class CkksContext {
     noise: Noise,
     blobs: readonly Uint8Array[],
   ): Uint8Array {
-    const total = blobs.reduce((a, b) => a + b.length + 4, 64);
-    const w = new ByteWriter(total).header(WIRE_VERSION, TYPE_VECTOR);
-    w.u32(length).raw(f64Bytes(bound));
-    w.raw(f64Bytes(noise.free)).raw(f64Bytes(noise.keyed)).raw(f64Bytes(noise.bias));
-    w.u32(blobs.length);
-    for (const b of blobs) w.bytes(b);
-    return w.finish();
+    // one allocation, no intermediate copies (the layout ByteReader reads in loadVector)
+    const head = 4 + 4 + 4 * 8 + 4;
+    const total = blobs.reduce((a, b) => a + b.length + 4, head);
+    if (total > MAX_MESSAGE_BYTES)
+      throw new PrivaggError('OVERFLOW', `vector message would exceed ${MAX_MESSAGE_BYTES} bytes`);
+    const out = new Uint8Array(total);
+    const view = new DataView(out.buffer);
+    out.set(MAGIC);
+    out[2] = WIRE_VERSION;
+    out[3] = TYPE_VECTOR;
+    view.setUint32(4, length, true);
+    [bound, noise.free, noise.keyed, noise.bias].forEach((x, i) => {
+      view.setFloat64(8 + 8 * i, x, true);
+    });
+    view.setUint32(40, blobs.length, true);
+    let p = head;
+    for (const b of blobs) {
+      view.setUint32(p, b.length, true);
+      out.set(b, p + 4);
+      p += 4 + b.length;
+    }
+    return out;
   }
 
   /** @internal */
