@@ -171,8 +171,15 @@ export interface CkksReleasedDecryption extends CkksDecryption {
  * @public
  */
 export class CkksSecretKey extends CkksKey<SecretKey> {
+  /** @internal Cached decryptor. */
+  _decryptor: Decryptor | undefined;
   /** @internal */
   readonly _wireType: number = TYPE_SECRET_KEY;
+  /** Free the SEAL objects (key, cached encryptor and decryptor). Idempotent. */
+  override dispose(): void {
+    if (this._decryptor !== undefined) this._ctx._free(this._decryptor);
+    super.dispose();
+  }
   /** @internal */
   readonly _what: string = 'secret key';
 }
@@ -916,17 +923,28 @@ export class CkksContext {
     this.owns(secretKey, 'secretKey');
     const seal = this._seal;
     const out = new Float64Array(vector.length);
-    const decryptor: Decryptor = sealCall(
-      seal,
-      'INVALID_PARAMETER',
-      'decryptor',
-      () => new seal.Decryptor(this._context, secretKey._key),
-    );
+    if (secretKey._key.isDeleted())
+      throw new PrivaggError('INVALID_PARAMETER', '"secretKey" was disposed');
+    // the key's decryptor, made once and cached on the key (freed with it)
+    let decryptor = secretKey._decryptor;
+    if (decryptor === undefined || decryptor.isDeleted()) {
+      decryptor = this.track(
+        sealCall(
+          seal,
+          'INVALID_PARAMETER',
+          'decryptor',
+          (): Decryptor => new seal.Decryptor(this._context, secretKey._key),
+        ),
+        0,
+      );
+      secretKey._decryptor = decryptor;
+    }
+    const dec = decryptor;
     const pt = new seal.Plaintext();
     try {
       for (let c = 0; c < vector._cts.length; c++) {
         const slots = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
-          decryptor.decrypt(vector._cts[c] as Ciphertext, pt);
+          dec.decrypt(vector._cts[c] as Ciphertext, pt);
           return this.encoder.decodeFloat64(pt) as Float64Array;
         });
         const start = c * this.slotCount;
@@ -935,7 +953,6 @@ export class CkksContext {
       }
     } finally {
       pt.delete();
-      decryptor.delete();
     }
     return Object.freeze({ values: out, errorBound: vector.errorBound });
   }
