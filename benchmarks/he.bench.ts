@@ -116,12 +116,15 @@ function overhead(ctx: CkksContext, quick: boolean): Record<string, unknown>[] {
   return rows;
 }
 
-function sizes(ctx: CkksContext): Record<string, number> {
+async function sizes(ctx: CkksContext): Promise<Record<string, number>> {
   const keys = ctx.generateKeys();
   const length = 100_000;
   const x = Float64Array.from({ length }, (_, i) => Math.cos(i) / 10);
   const seeded = ctx.encryptToBytes(x, keys.secretKey).length / length;
   const full = ctx.encryptToBytes(x, keys.publicKey).length / length;
+  using compact = await createCkksContext('n8192-compact');
+  const compactKeys = compact.generateKeys();
+  const compactSeeded = compact.encryptToBytes(x, compactKeys.secretKey).length / length;
   // SEAL's own compressed seeded form, for reference (privagg accepts uncompressed only)
   const seal = ctx._seal;
   const encoder = new seal.CKKSEncoder(ctx._context);
@@ -131,16 +134,17 @@ function sizes(ctx: CkksContext): Record<string, number> {
   const s = encryptor.encryptSymmetricSerializable(pt);
   const zstd = (s.saveToArray(seal.ComprModeType.zstd) as Uint8Array).length / ctx.slotCount;
   for (const o of [s, encoder, encryptor, pt]) o.delete();
-  console.log('\nciphertext bytes per plaintext float (1e5 floats, n8192, target <= 12 seeded)');
+  console.log('\nciphertext bytes per plaintext float (1e5 floats, target <= 12 seeded)');
   table(
     ['form', 'bytes/float'],
     [
-      ['seeded symmetric (privagg wire, uncompressed)', f(seeded)],
-      ['public key (privagg wire)', f(full)],
-      ['SEAL seeded + zstd (reference, not accepted on load)', f(zstd)],
+      ['n8192-compact, seeded, packed residues (add-only preset)', f(compactSeeded)],
+      ['n8192, seeded, packed residues (60 + 40 bits)', f(seeded)],
+      ['n8192, public key (full SEAL ciphertexts)', f(full)],
+      ['n8192, SEAL seeded + zstd (reference, not accepted on load)', f(zstd)],
     ],
   );
-  return { seeded, full, zstd };
+  return { compactSeeded, seeded, full, zstd };
 }
 
 async function fedavg(quick: boolean): Promise<Record<string, number>> {
@@ -225,7 +229,7 @@ async function threshold(quick: boolean): Promise<Record<string, number>> {
 export async function runHeBench(quick = false): Promise<Record<string, unknown>> {
   using ctx = await createCkksContext('n8192');
   const perOp = overhead(ctx, quick);
-  const bytes = sizes(ctx);
+  const bytes = await sizes(ctx);
   const fed = await fedavg(quick);
   const th = await threshold(quick);
   return { perOp, bytes, fedavg: fed, threshold: th };

@@ -32,6 +32,7 @@ import {
   randomBytes,
 } from '../core/index.ts';
 import { floodValues } from './flooding.ts';
+import { packSeeded, unpackSeeded } from './packed.ts';
 import { checkCiphertextBytes, checkSecretKeyBytes, type CiphertextShape } from './envelope.ts';
 import { type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
 import { loadSeal, type SealRuntime, sealCall } from './seal.ts';
@@ -53,6 +54,8 @@ interface Deletable {
 
 /** Wire type of a serialized vector (privagg message type byte). */
 const TYPE_VECTOR = 0x48;
+/** Wire type of a vector of packed seeded ciphertexts (packed.ts). */
+const TYPE_VECTOR_PACKED = 0x4e;
 const TYPE_PUBLIC_KEY = 0x49;
 const TYPE_SECRET_KEY = 0x4a;
 const WIRE_VERSION = 1;
@@ -562,7 +565,13 @@ export class CkksContext {
     } finally {
       pt.delete();
     }
-    return this.writeVector(values.length, bound, this.freshNoise(symmetric, bound), blobs);
+    const noise = this.freshNoise(symmetric, bound);
+    if (!symmetric) return this.writeVector(values.length, bound, noise, blobs);
+    // seeded: residues packed to their primes' bit lengths (first data level)
+    const primes = this._shape.primes[1] as readonly bigint[];
+    const n = this.parameters.polyModulusDegree;
+    const packed = blobs.map((b) => packSeeded(b, 1, primes, n));
+    return this.writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED);
   }
 
   private checkEncrypt(
@@ -1051,6 +1060,7 @@ export class CkksContext {
     bound: number,
     noise: Noise,
     blobs: readonly Uint8Array[],
+    type: number = TYPE_VECTOR,
   ): Uint8Array {
     // one allocation, no intermediate copies (the layout ByteReader reads in loadVector)
     const head = 4 + 4 + 4 * 8 + 4;
@@ -1061,7 +1071,7 @@ export class CkksContext {
     const view = new DataView(out.buffer);
     out.set(MAGIC);
     out[2] = WIRE_VERSION;
-    out[3] = TYPE_VECTOR;
+    out[3] = type;
     view.setUint32(4, length, true);
     [bound, noise.free, noise.keyed, noise.bias].forEach((x, i) => {
       view.setFloat64(8 + 8 * i, x, true);
@@ -1103,7 +1113,8 @@ export class CkksContext {
     this.alive();
     aBytes('bytes', bytes);
     const r = new ByteReader(bytes);
-    r.header(TYPE_VECTOR, [WIRE_VERSION]);
+    const packed = bytes[3] === TYPE_VECTOR_PACKED;
+    r.header(packed ? TYPE_VECTOR_PACKED : TYPE_VECTOR, [WIRE_VERSION]);
     const length = r.u32();
     const bound = readF64(r.raw(8), 'vector bound');
     const noise: Noise = {
@@ -1116,10 +1127,14 @@ export class CkksContext {
     const count = r.u32();
     if (length > MAX_VALUES || count !== Math.max(1, Math.ceil(length / this.slotCount)))
       throw new PrivaggError('MALFORMED_MESSAGE', 'vector: chunk count does not match its length');
-    const blobs: Uint8Array[] = [];
+    let blobs: Uint8Array[] = [];
     // a lower bound on each blob's size keeps `count` from driving the loop past the input
-    for (let i = 0; i < count; i++) blobs.push(r.bytes(bytes.length));
+    for (let i = 0; i < count; i++) blobs.push(r.bytes(bytes.length, 16));
     r.end();
+    if (packed) {
+      const n = this.parameters.polyModulusDegree;
+      blobs = blobs.map((b) => unpackSeeded(b, this._shape.parmsIds, this._shape.primes, n));
+    }
     const checked = blobs.map((b, i) =>
       checkCiphertextBytes(b, this._shape, {
         allowSeeded: true,
@@ -1129,6 +1144,8 @@ export class CkksContext {
     );
     const level = (checked[0] as { level: number }).level;
     const scale = (checked[0] as { scale: number }).scale;
+    if (packed && !checked.every((c) => c.seeded))
+      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: packed ciphertexts must be seeded');
     for (const c of checked) {
       if (c.level === 0 || c.level !== level)
         throw new PrivaggError(

@@ -37,7 +37,12 @@ export interface CkksParameters {
  * | `n8192` | 8192 | 60, 40, 60 | 2^45 | 4096 | 1 | 15 bits |
  * | `n16384` | 16384 | 60, 45, 45, 60 | 2^45 | 8192 | 2 | 15 bits |
  * | `n32768` | 32768 | 60, 50, 50, 60, 60 | 2^50 | 16384 | 3 | 10 bits |
+ * | `n8192-compact` | 8192 | 46, 60 | 2^41 | 4096 | 0 | 5 bits |
  *
+ * `n8192-compact` is for addition-only aggregation with the smallest ciphertexts: a single
+ * 46-bit data prime, so a seeded ciphertext in the packed wire form costs under 12 bytes per
+ * value, but no level is left for a weighted sum: clients apply their FedAvg weights before
+ * encrypting and the server uses `sum`. *
  * The scale need not equal the rescale primes: a weight is encoded at the scale of the prime
  * that the rescale then divides by (so the result returns to the input scale), and its
  * rounding error is relative 2^-(prime bits + 1); a larger scale shrinks the rescale rounding
@@ -62,6 +67,11 @@ export const CKKS_PRESETS: Readonly<Record<CkksPresetName, CkksParameters>> = Ob
     coeffModulusBits: Object.freeze([60, 50, 50, 60, 60]),
     scaleBits: 50,
   }),
+  'n8192-compact': Object.freeze({
+    polyModulusDegree: 8192,
+    coeffModulusBits: Object.freeze([46, 60]),
+    scaleBits: 41,
+  }),
 });
 
 /**
@@ -69,7 +79,7 @@ export const CKKS_PRESETS: Readonly<Record<CkksPresetName, CkksParameters>> = Ob
  * @since 0.1.0
  * @public
  */
-export type CkksPresetName = 'n8192' | 'n16384' | 'n32768';
+export type CkksPresetName = 'n8192' | 'n16384' | 'n32768' | 'n8192-compact';
 
 /** Homomorphic Encryption Standard, 128-bit classical security, max log2(q) per N. */
 const HE_STANDARD_128: Readonly<Record<number, number>> = Object.freeze({

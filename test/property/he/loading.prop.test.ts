@@ -121,6 +121,13 @@ describe('checked loading of untrusted bytes', () => {
     stillWorks();
   });
 
+  it('an unreduced residue in a packed seeded ciphertext is rejected', () => {
+    // every packed residue field all ones exceeds its prime; the length stays exact
+    const bytes = seeded.slice();
+    bytes.fill(0xff, 200, bytes.length - 200);
+    expect(attempt(loaders().vector, bytes)).toBe('MALFORMED_MESSAGE');
+  });
+
   it('an unreduced residue anywhere in the data is rejected', () => {
     const dataStart = 300; // past every header of the first ciphertext
     fc.assert(

@@ -16,6 +16,7 @@ import {
   polyMul,
   uniformFromSeed,
 } from '../../../src/he/rns.ts';
+import { packSeeded, packedBytes, unpackSeeded } from '../../../src/he/packed.ts';
 
 let ctx: CkksContext;
 let ntt: NttHelper;
@@ -140,5 +141,27 @@ describe('SEAL 4.1 serialized polynomials', () => {
     for (let i = 0; i < primes.length; i++)
       for (let j = i * n; j < (i + 1) * n; j++)
         expect((a[j] as bigint) < (primes[i] as bigint)).toBe(true);
+  });
+});
+
+describe('packed seeded ciphertexts', () => {
+  it("pack then unpack gives back SEAL's seeded bytes exactly", async () => {
+    for (const preset of ['n8192', 'n8192-compact'] as const) {
+      using c = await createCkksContext(preset);
+      const seal = c._seal;
+      const keys = c.generateKeys();
+      const encoder = new seal.CKKSEncoder(c._context);
+      const encryptor = new seal.Encryptor(c._context, keys.publicKey._key, keys.secretKey._key);
+      const pt = new seal.Plaintext();
+      encoder.encode(Float64Array.from([1, -2, 3.5]), c.scale, pt);
+      const s = encryptor.encryptSymmetricSerializable(pt);
+      const bytes = s.saveToArray(seal.ComprModeType.none) as Uint8Array;
+      const levelPrimes = c._shape.primes[1] as readonly bigint[];
+      const n = c.parameters.polyModulusDegree;
+      const block = packSeeded(bytes, 1, levelPrimes, n);
+      expect(block.length).toBe(packedBytes(levelPrimes, n));
+      expect(unpackSeeded(block, c._shape.parmsIds, c._shape.primes, n)).toEqual(bytes);
+      for (const o of [s, pt, encryptor, encoder]) o.delete();
+    }
   });
 });
