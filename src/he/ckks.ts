@@ -35,7 +35,7 @@ import { floodValues } from './flooding.ts';
 import { packSeeded, unpackSeeded } from './packed.ts';
 import { checkCiphertextBytes, checkSecretKeyBytes, type CiphertextShape } from './envelope.ts';
 import { type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
-import { loadSeal, type SealRuntime, sealCall } from './seal.ts';
+import { isPoisoned, loadSeal, type SealRuntime, sealCall } from './seal.ts';
 import {
   addNoise,
   freshNoise,
@@ -391,6 +391,11 @@ export class CkksContext {
   private alive(): void {
     if (this.disposedFlag)
       throw new PrivaggError('INVALID_PARAMETER', 'this CKKS context was disposed');
+    if (isPoisoned(this._seal))
+      throw new PrivaggError(
+        'BACKEND_UNAVAILABLE',
+        'the SEAL instance of this context trapped (out of memory or abort); make a new context',
+      );
   }
 
   private reserve(bytes: number, what: string): void {

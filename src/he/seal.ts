@@ -16,6 +16,19 @@ export interface SealRuntime {
 }
 
 let shared: Promise<SealRuntime> | undefined;
+let sharedSeal: MainModule | undefined;
+
+/**
+ * SEAL instances that trapped (a WebAssembly RuntimeError: out of memory, an abort): their
+ * state is undefined, so every context on them refuses further work and the shared instance
+ * is replaced on the next load.
+ */
+const poisoned = new WeakSet<object>();
+
+/** @internal Whether `seal` trapped and must not be used again. */
+export function isPoisoned(seal: MainModule): boolean {
+  return poisoned.has(seal);
+}
 
 async function wasmBytesNode(): Promise<Uint8Array | undefined> {
   const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
@@ -73,8 +86,18 @@ async function instantiate(): Promise<SealRuntime> {
  */
 export function loadSeal(fresh = false): Promise<SealRuntime> {
   if (fresh) return instantiate();
+  if (sharedSeal !== undefined && poisoned.has(sharedSeal)) {
+    shared = undefined;
+    sharedSeal = undefined;
+  }
   if (shared === undefined) {
     shared = instantiate();
+    void shared.then(
+      (rt) => {
+        sharedSeal = rt.seal;
+      },
+      () => undefined,
+    );
     shared.catch(() => {
       shared = undefined;
     });
@@ -120,6 +143,7 @@ export function sealCall<T>(seal: MainModule, code: ErrorCode, what: string, fn:
       });
     }
     if (e instanceof WebAssembly.RuntimeError) {
+      poisoned.add(seal);
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
         `${what}: the SEAL instance trapped (${e.message}); it must not be used again`,

@@ -7,6 +7,7 @@ import {
   createCkksContext,
 } from '../../../src/he/index.ts';
 import { deterministicRngForTesting, isPrivaggError } from '../../../src/index.ts';
+import { sealCall } from '../../../src/he/seal.ts';
 import { maxAbsDiff } from '../../helpers/he.ts';
 import { HOSTILE_VALUES } from '../../helpers/hostile.ts';
 
@@ -185,5 +186,24 @@ describe('hostile arguments', () => {
       }
     }
     expect(v).toBeInstanceOf(CkksVector);
+  });
+});
+
+describe('a trapped SEAL instance is fatal for its contexts only', () => {
+  it('after a WebAssembly trap the context refuses work; a fresh context works', async () => {
+    const c = await createCkksContext('n8192', { freshInstance: true });
+    const k = c.generateKeys();
+    const e = caught(() =>
+      sealCall(c._seal, 'INVALID_PARAMETER', 'simulated', () => {
+        throw new WebAssembly.RuntimeError('memory access out of bounds');
+      }),
+    );
+    expect(isPrivaggError(e) && e.code).toBe('BACKEND_UNAVAILABLE');
+    const refused = caught(() => c.encrypt([1], k.publicKey));
+    expect(isPrivaggError(refused) && refused.code).toBe('BACKEND_UNAVAILABLE');
+    using d = await createCkksContext('n8192');
+    const kd = d.generateKeys();
+    using v = d.encrypt([1], kd.publicKey);
+    expect(d.decrypt(v, kd.secretKey).values.length).toBe(1);
   });
 });

@@ -10,6 +10,7 @@ import {
 import { deterministicRngForTesting } from '../../../src/index.ts';
 import { codeOf, maxAbsDiff } from '../../helpers/he.ts';
 import { clientUpdate } from '../../helpers/he-fedavg.ts';
+import { HOSTILE_VALUES } from '../../helpers/hostile.ts';
 
 let ctx: CkksContext;
 const seed = new Uint8Array(32).fill(42);
@@ -170,5 +171,37 @@ describe('threshold CKKS, 3-of-5 by Shamir sharing of the key shares', () => {
     const d2 = decryptWith([2, 4, 5], again);
     expect(maxAbsDiff(d2.values, want)).toBeLessThanOrEqual(d2.errorBound);
     for (const p of parties) p.dispose();
+  });
+});
+
+describe('threshold: hostile arguments', () => {
+  it('every entry point throws a documented error class', () => {
+    const party = createThresholdParty(ctx, { parties: 2, threshold: 2, index: 1, seed });
+    using v = ctx.encrypt([1], ctx.generateKeys().publicKey);
+    for (const { value } of HOSTILE_VALUES) {
+      const bad = value as never;
+      for (const fn of [
+        () => createThresholdParty(ctx, bad),
+        () => createThresholdParty(ctx, { parties: bad, threshold: 2, index: 1, seed }),
+        () => createThresholdParty(ctx, { parties: 2, threshold: bad, index: 1, seed }),
+        () => createThresholdParty(ctx, { parties: 2, threshold: 2, index: bad, seed }),
+        () => createThresholdParty(ctx, { parties: 2, threshold: 2, index: 1, seed: bad }),
+        () => combinePublicKeyShares(ctx, bad, []),
+        () => combinePublicKeyShares(ctx, seed, bad),
+        () => combinePartialDecryptions(ctx, bad, [], { parties: 2 }),
+        () => combinePartialDecryptions(ctx, v, bad, { parties: 2 }),
+        () => combinePartialDecryptions(ctx, v, [], bad),
+        () => party.partialDecrypt(bad, [1, 2]),
+        () => party.partialDecrypt(v, bad),
+        () => party.receiveShare(bad),
+      ]) {
+        const code = codeOf(fn);
+        expect(['TypeError', 'RangeError', 'MALFORMED_MESSAGE', 'INSUFFICIENT_SHARES']).toContain(
+          code,
+        );
+      }
+    }
+    party.dispose();
+    expect(codeOf(() => party.publicKeyShare())).toBe('INVALID_PARAMETER');
   });
 });
