@@ -5,6 +5,8 @@ const libraryEntries = {
   index: 'src/index.ts',
   sharing: 'src/sharing/index.ts',
   secagg: 'src/secagg/index.ts',
+  he: 'src/he/index.ts',
+  'he-worker': 'src/he/pool-worker.ts',
 };
 
 const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];

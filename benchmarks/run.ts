@@ -8,15 +8,17 @@ import { machine } from './_shared.ts';
 import { runApiBench } from './api.bench.ts';
 import { runCoreBench } from './core.bench.ts';
 import { runSharingCt } from './ct/sharing.ct.ts';
+import { runHeBench } from './he.bench.ts';
+import { runSecaggBench } from './secagg.bench.ts';
 import { runSharingBench } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
   sharing: runSharingBench,
-  api: runApiBench,
   'sharing-ct': runSharingCt,
-import { runSecaggBench } from './secagg.bench.ts';
   secagg: runSecaggBench,
+  he: runHeBench,
+  api: runApiBench,
 };
 
 const { values, positionals } = parseArgs({

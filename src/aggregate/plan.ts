@@ -248,8 +248,14 @@ function resolve(config: AggregationConfig): Resolved {
     const noise =
       calibration.where === 'clients'
         ? {
-            a: calibration.sensitivityRounding * calibration.noiseMultiplier * Math.sqrt(clients.expected / clients.minimum),
-            b: calibration.sensitivity * calibration.noiseMultiplier * Math.sqrt(clients.expected / clients.minimum),
+            a:
+              calibration.sensitivityRounding *
+              calibration.noiseMultiplier *
+              Math.sqrt(clients.expected / clients.minimum),
+            b:
+              calibration.sensitivity *
+              calibration.noiseMultiplier *
+              Math.sqrt(clients.expected / clients.minimum),
           }
         : undefined;
     const shamirThreshold =
@@ -353,14 +359,18 @@ function resolve(config: AggregationConfig): Resolved {
     protection.kind === 'shamir' ? vectorBytes * protection.servers : vectorBytes + overhead;
   // the privacy the plan delivers when only the minimum cohort survives (the worst case)
   const planned = (() => {
-    if (calibration.where === 'none') return { perRound: calibration.perRound, cumulative: calibration.cumulative };
+    if (calibration.where === 'none')
+      return { perRound: calibration.perRound, cumulative: calibration.cumulative };
     const rho = roundRho(calibration, scale, clients.minimum);
     const delta = calibration.delta;
     const out = {
       perRound: { epsilon: zcdpEpsilon(rho, delta), delta },
       cumulative: { epsilon: zcdpEpsilon(rho * calibration.rounds, delta), delta },
     };
-    if (config.privacy.kind !== 'none' && out.cumulative.epsilon > config.privacy.epsilon * (1 + 1e-9))
+    if (
+      config.privacy.kind !== 'none' &&
+      out.cumulative.epsilon > config.privacy.epsilon * (1 + 1e-9)
+    )
       throw new RangeError(
         `the noise cannot meet "privacy.epsilon" ${config.privacy.epsilon}: the distributed noise of ${clients.minimum} clients reaches ${out.cumulative.epsilon.toPrecision(4)}; raise clients.minimum or the noise`,
       );

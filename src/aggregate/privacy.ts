@@ -55,7 +55,8 @@ export function zcdpDelta(rho: number, epsilon: number): number {
     else hi = mid;
   }
   // any alpha gives a valid bound; evaluate at both ends and keep the smaller
-  const at = (a: number): number => Math.exp((a - 1) * (a * rho - epsilon) + a * Math.log1p(-1 / a)) / (a - 1);
+  const at = (a: number): number =>
+    Math.exp((a - 1) * (a * rho - epsilon) + a * Math.log1p(-1 / a)) / (a - 1);
   return Math.min(1, at(lo), at(hi));
 }
 
@@ -96,7 +97,12 @@ export function ddgTau(clients: number, sigma2: number): number {
 }
 
 /** rho of one round of the distributed discrete Gaussian (KLS21 Theorem 1), sensitivity in quantized units. */
-export function ddgRho(sensitivity: number, clients: number, sigma2: number, dimension: number): number {
+export function ddgRho(
+  sensitivity: number,
+  clients: number,
+  sigma2: number,
+  dimension: number,
+): number {
   const tau = ddgTau(clients, sigma2);
   const e1 = Math.sqrt((sensitivity * sensitivity) / (clients * sigma2) + (tau * dimension) / 2);
   const e2 = sensitivity / Math.sqrt(clients * sigma2) + tau * Math.sqrt(dimension);
@@ -114,7 +120,10 @@ function sensitivityOf(config: AggregationConfig, dimension: number): number {
 }
 
 /** @internal Resolve the noise for a configuration. */
-export function calibratePrivacy(config: AggregationConfig, protectedDimension: number): PrivacyCalibration {
+export function calibratePrivacy(
+  config: AggregationConfig,
+  protectedDimension: number,
+): PrivacyCalibration {
   const rounds = config.accountant?.rounds ?? 1;
   const samplingRate = config.accountant?.samplingRate ?? 1;
   const privacy = config.privacy;
@@ -137,7 +146,10 @@ export function calibratePrivacy(config: AggregationConfig, protectedDimension: 
     };
   const mechanism = privacy.mechanism ?? 'discrete-gaussian';
   if (mechanism !== 'discrete-gaussian')
-    throw new PrivaggError('BACKEND_UNAVAILABLE', `privacy mechanism "${mechanism}" is not available in plans yet; use discrete-gaussian`);
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      `privacy mechanism "${mechanism}" is not available in plans yet; use discrete-gaussian`,
+    );
   if (samplingRate !== 1)
     throw new PrivaggError(
       'BACKEND_UNAVAILABLE',
@@ -145,9 +157,12 @@ export function calibratePrivacy(config: AggregationConfig, protectedDimension: 
     );
   // z such that `rounds` rounds of a Gaussian-like mechanism with rho = 1 / (2 z^2) meet the target
   const rhoTotal = rhoForTarget(privacy.epsilon, privacy.delta);
-  if (!(rhoTotal > 0)) throw new RangeError('"privacy.epsilon" is too small to reach at this delta');
+  if (!(rhoTotal > 0))
+    throw new RangeError('"privacy.epsilon" is too small to reach at this delta');
   // headroom: 1% of rho is left for the distributed discrete Gaussian's tau term
-  const noiseMultiplier = Math.sqrt(rounds / (2 * rhoTotal * (privacy.kind === 'distributed-dp' ? 0.99 : 1)));
+  const noiseMultiplier = Math.sqrt(
+    rounds / (2 * rhoTotal * (privacy.kind === 'distributed-dp' ? 0.99 : 1)),
+  );
   const sensitivity = sensitivityOf(config, protectedDimension);
   if (noiseMultiplier / minimumClients > 1)
     throw new RangeError(
@@ -175,7 +190,11 @@ export function calibratePrivacy(config: AggregationConfig, protectedDimension: 
 }
 
 /** @internal rho one round actually spent, given its scale and how many clients' noise is in the sum. */
-export function roundRho(calibration: PrivacyCalibration, scale: number, participants: number): number {
+export function roundRho(
+  calibration: PrivacyCalibration,
+  scale: number,
+  participants: number,
+): number {
   if (calibration.where === 'none') return Number.POSITIVE_INFINITY;
   const sensitivity = calibration.sensitivity * scale + calibration.sensitivityRounding;
   const sumStd = calibration.noiseMultiplier * sensitivity;
@@ -189,9 +208,17 @@ export function privacySpent(
   calibration: PrivacyCalibration,
   rhoThisRound: number,
   rhoSoFar: number,
-): { round: { epsilon: number; delta: number }; cumulative: { epsilon: number; delta: number }; accountant: string } {
+): {
+  round: { epsilon: number; delta: number };
+  cumulative: { epsilon: number; delta: number };
+  accountant: string;
+} {
   if (calibration.where === 'none')
-    return { round: calibration.perRound, cumulative: calibration.cumulative, accountant: calibration.accountant };
+    return {
+      round: calibration.perRound,
+      cumulative: calibration.cumulative,
+      accountant: calibration.accountant,
+    };
   return {
     round: { epsilon: zcdpEpsilon(rhoThisRound, calibration.delta), delta: calibration.delta },
     cumulative: { epsilon: zcdpEpsilon(rhoSoFar, calibration.delta), delta: calibration.delta },
@@ -200,7 +227,12 @@ export function privacySpent(
 }
 
 /** @internal Integer noise of the given variance for `count` coordinates. */
-export function sampleIntegerNoise(calibration: PrivacyCalibration, variance: number, count: number, rng: Rng): Int32Array {
+export function sampleIntegerNoise(
+  calibration: PrivacyCalibration,
+  variance: number,
+  count: number,
+  rng: Rng,
+): Int32Array {
   void calibration;
   void variance;
   void count;

@@ -1,0 +1,236 @@
+/**
+ * HE benchmark (`npm run bench -- he`): privagg/he's wrapper versus the same raw node-seal
+ * calls (ratio wrapper time / raw time; target <= 1.05), ciphertext bytes per float, encrypted
+ * FedAvg end to end, and threshold costs for 5 parties. There is no other CKKS library for
+ * JavaScript to compare with: raw node-seal is the peer. Figures taken while other work loads
+ * the machine are indicative.
+ */
+import {
+  type CkksContext,
+  combinePartialDecryptions,
+  combinePublicKeyShares,
+  createCkksContext,
+  createThresholdParty,
+} from '../src/he/index.ts';
+import { compare, table } from './_shared.ts';
+
+function f(x: number, digits = 2): string {
+  return x.toFixed(digits);
+}
+
+function overhead(ctx: CkksContext, quick: boolean): Record<string, unknown>[] {
+  const seal = ctx._seal;
+  const keys = ctx.generateKeys();
+  const x = Float64Array.from({ length: ctx.slotCount }, (_, i) => Math.sin(i));
+  // raw node-seal objects for the same operations
+  const encoder = new seal.CKKSEncoder(ctx._context);
+  const evaluator = new seal.Evaluator(ctx._context);
+  const encryptor = new seal.Encryptor(ctx._context, keys.publicKey._key, keys.secretKey._key);
+  const decryptor = new seal.Decryptor(ctx._context, keys.secretKey._key);
+  const pt = new seal.Plaintext();
+  const a = ctx.encrypt(x, keys.publicKey);
+  const b = ctx.encrypt(x, keys.publicKey);
+  const rawA = a._cts[0] as InstanceType<typeof seal.Ciphertext>;
+  const rawB = b._cts[0] as InstanceType<typeof seal.Ciphertext>;
+  const p = Number(ctx._shape.primes[1]?.at(-1));
+  const weight = new Float64Array(ctx.slotCount).fill(0.5);
+  const ops: Record<string, { ours: () => unknown; raw: () => unknown }> = {
+    'encrypt (public key)': {
+      ours: () => ctx.encrypt(x, keys.publicKey).dispose(),
+      raw: () => {
+        const ct = new seal.Ciphertext();
+        encoder.encode(x, ctx.scale, pt);
+        encryptor.encrypt(pt, ct);
+        ct.delete();
+      },
+    },
+    'encrypt (seeded, to bytes)': {
+      ours: () => ctx.encryptToBytes(x, keys.secretKey),
+      raw: () => {
+        encoder.encode(x, ctx.scale, pt);
+        const s = encryptor.encryptSymmetricSerializable(pt);
+        s.saveToArray(seal.ComprModeType.none);
+        s.delete();
+      },
+    },
+    add: {
+      ours: () => ctx.add(a, b).dispose(),
+      raw: () => {
+        const ct = new seal.Ciphertext();
+        evaluator.add(rawA, rawB, ct);
+        ct.delete();
+      },
+    },
+    'weighted sum (2 inputs)': {
+      ours: () => ctx.weightedSum([a, b], [0.5, 0.5]).dispose(),
+      raw: () => {
+        const acc = new seal.Ciphertext();
+        const tmp = new seal.Ciphertext();
+        for (const src of [rawA, rawB]) {
+          encoder.encode(weight, p, pt);
+          const pid = src.parmsId();
+          evaluator.plainModSwitchToInplace(pt, pid);
+          pid.delete();
+          if (src === rawA) evaluator.multiplyPlain(src, pt, acc);
+          else {
+            evaluator.multiplyPlain(src, pt, tmp);
+            evaluator.addInplace(acc, tmp);
+          }
+        }
+        evaluator.rescaleToNextInplace(acc);
+        acc.delete();
+        tmp.delete();
+      },
+    },
+    decrypt: {
+      ours: () => ctx.decrypt(a, keys.secretKey),
+      raw: () => {
+        decryptor.decrypt(rawA, pt);
+        encoder.decodeFloat64(pt);
+      },
+    },
+  };
+  const rows: Record<string, unknown>[] = [];
+  const printed: string[][] = [];
+  for (const [name, op] of Object.entries(ops)) {
+    const r = compare(
+      { ours: { fn: op.ours, units: 1 }, raw: { fn: op.raw, units: 1 } },
+      { ms: quick ? 150 : 500, repeats: quick ? 3 : 7 },
+    );
+    const ours = r.ours?.median ?? Number.NaN;
+    const raw = r.raw?.median ?? Number.NaN;
+    const ratio = raw / ours; // time ours / time raw
+    rows.push({ op: name, oursMs: 1000 / ours, rawMs: 1000 / raw, ratio });
+    printed.push([
+      name,
+      f(1000 / ours, 3),
+      f(1000 / raw, 3),
+      f(ratio, 3),
+      `${f(100 * Math.max(r.ours?.spread ?? 0, r.raw?.spread ?? 0), 0)}%`,
+    ]);
+  }
+  console.log(`\nper-operation time, one ciphertext of ${ctx.slotCount} values (n8192)`);
+  table(['operation', 'privagg ms', 'raw ms', 'ratio', 'spread'], printed);
+  for (const o of [a, b]) o.dispose();
+  for (const o of [encoder, evaluator, encryptor, decryptor, pt]) o.delete();
+  return rows;
+}
+
+async function sizes(ctx: CkksContext): Promise<Record<string, number>> {
+  const keys = ctx.generateKeys();
+  const length = 100_000;
+  const x = Float64Array.from({ length }, (_, i) => Math.cos(i) / 10);
+  const seeded = ctx.encryptToBytes(x, keys.secretKey).length / length;
+  const full = ctx.encryptToBytes(x, keys.publicKey).length / length;
+  using compact = await createCkksContext('n8192-compact');
+  const compactKeys = compact.generateKeys();
+  const compactSeeded = compact.encryptToBytes(x, compactKeys.secretKey).length / length;
+  // SEAL's own compressed seeded form, for reference (privagg accepts uncompressed only)
+  const seal = ctx._seal;
+  const encoder = new seal.CKKSEncoder(ctx._context);
+  const encryptor = new seal.Encryptor(ctx._context, keys.publicKey._key, keys.secretKey._key);
+  const pt = new seal.Plaintext();
+  encoder.encode(x.subarray(0, ctx.slotCount), ctx.scale, pt);
+  const s = encryptor.encryptSymmetricSerializable(pt);
+  const zstd = (s.saveToArray(seal.ComprModeType.zstd) as Uint8Array).length / ctx.slotCount;
+  for (const o of [s, encoder, encryptor, pt]) o.delete();
+  console.log('\nciphertext bytes per plaintext float (1e5 floats, target <= 12 seeded)');
+  table(
+    ['form', 'bytes/float'],
+    [
+      ['n8192-compact, seeded, packed residues (add-only preset)', f(compactSeeded)],
+      ['n8192, seeded, packed residues (60 + 40 bits)', f(seeded)],
+      ['n8192, public key (full SEAL ciphertexts)', f(full)],
+      ['n8192, SEAL seeded + zstd (reference, not accepted on load)', f(zstd)],
+    ],
+  );
+  return { compactSeeded, seeded, full, zstd };
+}
+
+async function fedavg(quick: boolean): Promise<Record<string, number>> {
+  using ctx = await createCkksContext('n8192');
+  const keys = ctx.generateKeys();
+  const clients = quick ? 10 : 100;
+  const length = 100_000;
+  const t0 = performance.now();
+  let clientMs = 0;
+  using acc = ctx.createWeightedSum();
+  const base = Float64Array.from({ length }, (_, i) => Math.sin(i) / 20);
+  for (let c = 0; c < clients; c++) {
+    const t = performance.now();
+    const wire = ctx.encryptToBytes(
+      base.map((v) => v + c * 1e-4),
+      keys.secretKey,
+      { bound: 1 },
+    );
+    clientMs += performance.now() - t;
+    using v = ctx.loadVector(wire);
+    acc.add(v, 1 / clients);
+  }
+  using mean = acc.finish();
+  const d = ctx.decrypt(mean, keys.secretKey);
+  const total = (performance.now() - t0) / 1000;
+  console.log(
+    `\nencrypted FedAvg, ${clients} clients x 1e5 floats (seeded encryption, load, streaming weighted sum, decrypt): ${f(total)} s end to end in one thread, of which client encryption ${f(clientMs / 1000)} s; error bound ${d.errorBound.toExponential(2)}`,
+  );
+  return { clients, seconds: total, clientSeconds: clientMs / 1000, errorBound: d.errorBound };
+}
+
+async function threshold(quick: boolean): Promise<Record<string, number>> {
+  using ctx = await createCkksContext('n8192');
+  const seed = new Uint8Array(32).fill(3);
+  const parties = 5;
+  let t = performance.now();
+  const ps = Array.from({ length: parties }, (_, i) =>
+    createThresholdParty(ctx, { parties, threshold: 3, index: i + 1, seed }),
+  );
+  const keygenMs = (performance.now() - t) / parties;
+  t = performance.now();
+  using pk = combinePublicKeyShares(
+    ctx,
+    seed,
+    ps.map((p) => p.publicKeyShare()),
+  );
+  const combineKeyMs = performance.now() - t;
+  t = performance.now();
+  const dealt = ps.map((p) => p.dealShares());
+  for (const row of dealt)
+    for (const [j, msg] of row.entries()) if (msg !== undefined) ps[j]?.receiveShare(msg);
+  const sharingMs = (performance.now() - t) / parties;
+  const length = quick ? ctx.slotCount : 4 * ctx.slotCount;
+  using v = ctx.encrypt(
+    Float64Array.from({ length }, (_, i) => Math.sin(i)),
+    pk,
+  );
+  const cts = Math.ceil(length / ctx.slotCount);
+  const set = [1, 2, 3];
+  t = performance.now();
+  const partials = set.map((j) => ps[j - 1]?.partialDecrypt(v, set) as Uint8Array);
+  const partialMs = (performance.now() - t) / set.length / cts;
+  t = performance.now();
+  const d = combinePartialDecryptions(ctx, v, partials, { parties });
+  const combineMs = (performance.now() - t) / cts;
+  console.log('\nthreshold CKKS, 5 parties, 3-of-5, n8192 (flooding s = 40)');
+  table(
+    ['step', 'ms'],
+    [
+      ['key generation, per party', f(keygenMs)],
+      ['combine 5 public-key shares', f(combineKeyMs)],
+      ['Shamir dealing + receiving, per party', f(sharingMs)],
+      ['partial decryption, per party per ciphertext', f(partialMs)],
+      ['combine 3 partials, per ciphertext', f(combineMs)],
+    ],
+  );
+  console.log(`(error bound after flooding at s = 40: ${d.errorBound.toExponential(2)})`);
+  for (const p of ps) p.dispose();
+  return { keygenMs, combineKeyMs, sharingMs, partialMs, combineMs };
+}
+
+export async function runHeBench(quick = false): Promise<Record<string, unknown>> {
+  using ctx = await createCkksContext('n8192');
+  const perOp = overhead(ctx, quick);
+  const bytes = await sizes(ctx);
+  const fed = await fedavg(quick);
+  const th = await threshold(quick);
+  return { perOp, bytes, fedavg: fed, threshold: th };
+}
