@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 /** Library entries: one per public subpath (a subpath is added when its module lands). */
 const libraryEntries = {
   index: 'src/index.ts',
+  'dp/index': 'src/dp/index.ts',
 };
 
 const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];
