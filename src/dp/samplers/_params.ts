@@ -13,9 +13,19 @@ import { rationalOf } from './_exact.ts';
  * @since 0.1.0
  * @public
  */
-export type RationalInput =
-  | number
-  | { readonly numerator: bigint | number; readonly denominator: bigint | number };
+export type RationalInput = number | RationalPair;
+
+/**
+ * An exact rational as a pair of integers.
+ * @since 0.1.0
+ * @public
+ */
+export interface RationalPair {
+  /** The numerator, a safe integer or bigint >= 0. */
+  readonly numerator: bigint | number;
+  /** The denominator, a safe integer or bigint > 0. */
+  readonly denominator: bigint | number;
+}
 
 /** The most samples one vector call draws. */
 export const MAX_COUNT: number = 2 ** 30;
