@@ -6,9 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { machine } from './_shared.ts';
 import { runCoreBench } from './core.bench.ts';
+import { runDpBench } from './dp.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
+  dp: runDpBench,
 };
 
 const { values, positionals } = parseArgs({
