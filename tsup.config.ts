@@ -3,6 +3,7 @@ import { defineConfig } from 'tsup';
 /** Library entries: one per public subpath (a subpath is added when its module lands). */
 const libraryEntries = {
   index: 'src/index.ts',
+  dp: 'src/dp/index.ts',
   sharing: 'src/sharing/index.ts',
   secagg: 'src/secagg/index.ts',
   he: 'src/he/index.ts',

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { machine } from './_shared.ts';
 import { runApiBench } from './api.bench.ts';
 import { runCoreBench } from './core.bench.ts';
+import { runDpBench } from './dp.bench.ts';
 import { runSharingCt } from './ct/sharing.ct.ts';
 import { runHeBench } from './he.bench.ts';
 import { runSecaggBench } from './secagg.bench.ts';
@@ -14,6 +15,7 @@ import { runSharingBench } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
+  dp: runDpBench,
   sharing: runSharingBench,
   'sharing-ct': runSharingCt,
   secagg: runSecaggBench,
