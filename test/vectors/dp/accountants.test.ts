@@ -54,9 +54,9 @@ describe('anchors', () => {
         steps: d.steps,
       })
       .rdp();
-    d.rdp.forEach((v: number, i: number) =>
-      expect(rel(r[i] as number, v)).toBeLessThan(d.relativeTolerance),
-    );
+    d.rdp.forEach((v: number, i: number) => {
+      expect(rel(r[i] as number, v)).toBeLessThan(d.relativeTolerance);
+    });
   });
   it('dp_accounting test_compute_epsilon_delta_pure_dp', () => {
     const d = anchors.dpAccountingPureDp;
