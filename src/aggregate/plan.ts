@@ -14,6 +14,7 @@ import {
   privacySpent,
   roundRho,
   zcdpEpsilon,
+  MAX_NOISE_VARIANCE,
   sampleIntegerNoise,
 } from './privacy.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
@@ -238,6 +239,20 @@ function resolve(config: AggregationConfig): Resolved {
   const bound = Math.max(clipBound * maxWeight, weighted ? maxWeight : 0);
   const calibration = calibratePrivacy(config, protectedDimension);
 
+  // the exact sampler draws variances up to MAX_NOISE_VARIANCE: cap the scale so the noise fits
+  // (a coarser grid; the rounding error then stays far below the noise)
+  let maxScale = Number.POSITIVE_INFINITY;
+  if (calibration.where !== 'none') {
+    const m = calibration.where === 'clients' ? clients.minimum : 1;
+    maxScale =
+      (Math.sqrt(MAX_NOISE_VARIANCE * m) / calibration.noiseMultiplier -
+        calibration.sensitivityRounding) /
+      calibration.sensitivity;
+    if (!(maxScale >= 1))
+      throw new RangeError(
+        'the noise this privacy target needs exceeds what the exact sampler draws; lower the clip bound or the dimension',
+      );
+  }
   let quantization: ResolvedQuantization | undefined;
   let secagg: SecAggSetup | undefined;
   const secaggKind = protection.kind === 'secagg' || protection.kind === 'secagg+';
@@ -298,6 +313,7 @@ function resolve(config: AggregationConfig): Resolved {
               protectedDimension,
               perClientLimit,
               clientNoise,
+              maxScale,
             )
           : describePerClient(
               ringBits,
@@ -329,7 +345,7 @@ function resolve(config: AggregationConfig): Resolved {
     } else {
       quantization =
         config.quantization === undefined
-          ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise)
+          ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise, maxScale)
           : describeQuantization(
               ringBits,
               config.quantization.scale,
@@ -597,7 +613,7 @@ async function runRound(
   const encoded = prepared.map((x) => {
     const e = encodeClient(x, q, rng);
     if (calibration.where === 'clients') {
-      const noise = sampleIntegerNoise(calibration, description.noise.perClientVariance, pd, rng);
+      const noise = sampleIntegerNoise(description.noise.perClientVariance, pd, rng);
       const mask = q.ringBits === 32 ? -1 : (2 ** q.ringBits - 1) | 0;
       for (let j = 0; j < pd; j++) e[j] = ((e[j] as number) + (noise[j] as number)) & mask;
     }
@@ -615,7 +631,6 @@ async function runRound(
   const central =
     calibration.where === 'server'
       ? sampleIntegerNoise(
-          calibration,
           (calibration.noiseMultiplier *
             (calibration.sensitivity * q.scale + calibration.sensitivityRounding)) **
             2,

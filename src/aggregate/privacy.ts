@@ -15,6 +15,7 @@
  */
 import { PrivaggError } from '../core/errors.ts';
 import type { Rng } from '../core/random.ts';
+import { MAX_GAUSSIAN_SIGMA2, sampleDiscreteGaussian, zcdpToEpsilon } from '../dp/index.ts';
 import type { AggregationConfig } from './config.ts';
 
 /** @internal The noise a plan adds and the privacy it buys. */
@@ -37,40 +38,9 @@ export interface PrivacyCalibration {
   readonly accountant: string;
 }
 
-/**
- * delta(epsilon) of rho-zCDP (CKS20 Corollary 13): the infimum over alpha > 1 of
- * exp((alpha - 1)(alpha rho - epsilon)) / (alpha - 1) * (1 - 1/alpha)^alpha, found by bisection
- * on the derivative of its logarithm, (2 alpha - 1) rho - epsilon + log(1 - 1/alpha), which
- * increases in alpha.
- */
-export function zcdpDelta(rho: number, epsilon: number): number {
-  if (rho === 0) return 0;
-  if (!(rho > 0) || !(epsilon >= 0)) throw new RangeError('"rho" > 0 and "epsilon" >= 0 expected');
-  let lo = 1.000001;
-  let hi = Math.max(2, (epsilon + 1) / (2 * rho) + 2);
-  while ((2 * hi - 1) * rho - epsilon + Math.log1p(-1 / hi) < 0) hi *= 2;
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if ((2 * mid - 1) * rho - epsilon + Math.log1p(-1 / mid) < 0) lo = mid;
-    else hi = mid;
-  }
-  // any alpha gives a valid bound; evaluate at both ends and keep the smaller
-  const at = (a: number): number =>
-    Math.exp((a - 1) * (a * rho - epsilon) + a * Math.log1p(-1 / a)) / (a - 1);
-  return Math.min(1, at(lo), at(hi));
-}
-
-/** epsilon(delta) of rho-zCDP: the smallest epsilon with zcdpDelta(rho, epsilon) <= delta (bisection, rounded up). */
+/** epsilon(delta) of rho-zCDP (CKS20 Corollary 13, through privagg/dp), rounded up. */
 export function zcdpEpsilon(rho: number, delta: number): number {
-  if (rho === 0) return 0;
-  let lo = 0;
-  let hi = rho + 2 * Math.sqrt(rho * Math.log(1 / delta)) + 1; // the classic bound is always enough
-  for (let i = 0; i < 200; i++) {
-    const mid = (lo + hi) / 2;
-    if (zcdpDelta(rho, mid) <= delta) hi = mid;
-    else lo = mid;
-  }
-  return hi;
+  return rho === 0 ? 0 : zcdpToEpsilon(rho, delta);
 }
 
 /** The largest total rho whose (epsilon, delta) conversion meets the target. */
@@ -226,16 +196,10 @@ export function privacySpent(
   };
 }
 
-/** @internal Integer noise of the given variance for `count` coordinates. */
-export function sampleIntegerNoise(
-  calibration: PrivacyCalibration,
-  variance: number,
-  count: number,
-  rng: Rng,
-): Int32Array {
-  void calibration;
-  void variance;
-  void count;
-  void rng;
-  throw new PrivaggError('BACKEND_UNAVAILABLE', 'noise sampling needs privagg/dp');
+/** @internal The largest noise variance the exact sampler accepts (privagg/dp). */
+export const MAX_NOISE_VARIANCE: number = MAX_GAUSSIAN_SIGMA2;
+
+/** @internal Exact discrete Gaussian noise of the given variance for `count` coordinates (privagg/dp). */
+export function sampleIntegerNoise(variance: number, count: number, rng: Rng): Int32Array {
+  return sampleDiscreteGaussian(variance, count, rng);
 }

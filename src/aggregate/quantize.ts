@@ -56,10 +56,12 @@ export function resolveScalePerClient(
   coordinates: number,
   perClientLimit: number,
   clientNoise: { readonly a: number; readonly b: number } | undefined,
+  maxScale: number = Number.POSITIVE_INFINITY,
 ): ResolvedQuantization {
   const zeta = clientNoise === undefined ? 0 : tailFactor(clients * coordinates, WRAP_PROBABILITY);
-  const max =
+  const maxFit =
     (perClientLimit - 1 - zeta * (clientNoise?.a ?? 0)) / (bound + zeta * (clientNoise?.b ?? 0));
+  const max = Math.min(maxFit, maxScale);
   if (!(max >= 1))
     throw new PrivaggError(
       'OVERFLOW',
@@ -128,12 +130,13 @@ export function resolveScale(
   bound: number,
   coordinates: number,
   noise: { readonly a: number; readonly b: number } | undefined,
+  maxScale: number = Number.POSITIVE_INFINITY,
 ): ResolvedQuantization {
   const limit = 2 ** (ringBits - 1) - 1;
   const zeta = noise === undefined ? 0 : tailFactor(coordinates, WRAP_PROBABILITY);
   const fixed = clients + zeta * (noise?.a ?? 0);
   const perScale = clients * bound + zeta * (noise?.b ?? 0);
-  const max = (limit - fixed) / perScale;
+  const max = Math.min((limit - fixed) / perScale, maxScale);
   if (!(max >= 1))
     throw new PrivaggError(
       'OVERFLOW',

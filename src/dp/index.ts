@@ -9,6 +9,7 @@ export {
   sampleGeometric,
   sampleDiscreteLaplace,
   sampleDiscreteGaussian,
+  MAX_GAUSSIAN_SIGMA2,
 } from './samplers/discrete.ts';
 export { samplePoisson, sampleSkellam, sampleBinomial } from './samplers/poisson.ts';
 export {

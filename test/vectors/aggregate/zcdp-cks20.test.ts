@@ -1,7 +1,7 @@
 /** The zCDP to (epsilon, delta) conversion used by plans, against CKS20's reference values. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { zcdpDelta, zcdpEpsilon } from '../../../src/aggregate/privacy.ts';
+import { zcdpToDelta as zcdpDelta, zcdpToEpsilon as zcdpEpsilon } from '../../../src/dp/index.ts';
 
 const v = JSON.parse(readFileSync(new URL('./zcdp-cks20.json', import.meta.url), 'utf8')) as {
   delta: { rho: number; epsilon: number; delta: number }[];

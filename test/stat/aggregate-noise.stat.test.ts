@@ -1,0 +1,45 @@
+/**
+ * The noise a plan adds has the variance the plan predicts (chi-square test on the sample
+ * variance over repeated rounds, two-sided alpha about 1e-6), for central and distributed DP.
+ */
+import { describe, expect, it } from 'vitest';
+import { planAggregation } from '../../src/index.ts';
+
+function chiSquareBounds(df: number): [number, number] {
+  // Wilson-Hilferty quantiles at z = +-4.892 (two-sided alpha 1e-6)
+  const z = 4.892;
+  const a = 2 / (9 * df);
+  return [df * (1 - a - z * Math.sqrt(a)) ** 3, df * (1 - a + z * Math.sqrt(a)) ** 3];
+}
+
+describe('plan noise variance matches describe().noise.sumVariance', () => {
+  for (const [kind, protection] of [
+    ['central-dp', { kind: 'none' }],
+    ['distributed-dp', { kind: 'shamir', servers: 2 }],
+  ] as const) {
+    it(`${kind} with ${protection.kind}`, async () => {
+      const n = 8;
+      const d = 2000;
+      const rounds = 10;
+      const plan = planAggregation({
+        dimension: d,
+        clients: { expected: n, minimum: n },
+        clip: { l2: 1 },
+        protection,
+        privacy: { kind, epsilon: 50, delta: 1e-5 },
+        accountant: { rounds },
+      });
+      const variance = plan.describe().noise.sumVariance;
+      const vectors = Array.from({ length: n }, () => new Float64Array(d));
+      let ss = 0;
+      for (let r = 0; r < rounds; r++) {
+        const res = await plan.simulate(vectors);
+        for (const x of res.sum) ss += x * x;
+      }
+      const df = rounds * d;
+      const [lo, hi] = chiSquareBounds(df);
+      expect(ss / variance).toBeGreaterThan(lo);
+      expect(ss / variance).toBeLessThan(hi);
+    });
+  }
+});

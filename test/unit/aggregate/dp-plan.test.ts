@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AggregationConfig,
+  deterministicRngForTesting,
+  isPrivaggError,
+  planAggregation,
+} from '../../../src/index.ts';
+
+const rng = deterministicRngForTesting(new Uint8Array(32).fill(31));
+
+function config(
+  kind: 'central-dp' | 'distributed-dp',
+  protection: AggregationConfig['protection'],
+): AggregationConfig {
+  return {
+    dimension: 20,
+    clients: { expected: 12, minimum: 10 },
+    clip: { l2: 1 },
+    protection,
+    privacy: { kind, epsilon: 4, delta: 1e-5 },
+    accountant: { rounds: 3 },
+  };
+}
+
+describe('plans with differential privacy', () => {
+  it('meets the target over all rounds and refuses to run past the budget', async () => {
+    for (const [kind, protection] of [
+      ['central-dp', { kind: 'none' }],
+      ['distributed-dp', { kind: 'shamir', servers: 2 }],
+      ['distributed-dp', { kind: 'secagg+', dropoutTolerance: 0.15 }],
+    ] as const) {
+      const plan = planAggregation(config(kind, protection));
+      const d = plan.describe();
+      expect(d.privacy.cumulative.epsilon).toBeLessThanOrEqual(4);
+      expect(d.privacy.cumulative.epsilon).toBeGreaterThan(3.5);
+      expect(d.noise.where).toBe(kind === 'central-dp' ? 'server' : 'clients');
+      const vectors = Array.from({ length: 12 }, (_, i) =>
+        Float64Array.from({ length: 20 }, (_, j) => ((i + j) % 5) / 10),
+      );
+      let last = 0;
+      for (let r = 1; r <= 3; r++) {
+        const res = await plan.simulate(vectors, { rng, dropouts: [11] });
+        expect(res.round).toBe(r);
+        expect(res.privacy.cumulative.epsilon).toBeGreaterThan(last);
+        // 11 survivors add more noise than the 10 the plan assumed: never more loss than planned
+        expect(res.privacy.cumulative.epsilon).toBeLessThanOrEqual(
+          d.privacy.perRound.epsilon * r + 1e-9,
+        );
+        last = res.privacy.cumulative.epsilon;
+      }
+      expect(last).toBeLessThanOrEqual(4);
+      await expect(plan.simulate(vectors, { rng })).rejects.toSatisfy(
+        (e: unknown) => isPrivaggError(e) && e.code === 'BUDGET_EXHAUSTED',
+      );
+    }
+  });
+  it('the noisy sum stays within a few predicted standard deviations of the exact sum', async () => {
+    const plan = planAggregation({
+      ...config('distributed-dp', { kind: 'secagg' }),
+      accountant: { rounds: 1 },
+    });
+    const std = Math.sqrt(plan.describe().noise.sumVariance);
+    const vectors = Array.from({ length: 12 }, () => Float64Array.from({ length: 20 }, () => 0.2));
+    const res = await plan.simulate(vectors, { rng });
+    for (const x of res.sum) expect(Math.abs(x - 12 * 0.2)).toBeLessThan(6 * std);
+  });
+  it('refuses a minimum cohort too small for the privacy target', () => {
+    expect(() =>
+      planAggregation({
+        ...config('central-dp', { kind: 'none' }),
+        clients: { expected: 3, minimum: 2 },
+        privacy: { kind: 'central-dp', epsilon: 0.1, delta: 1e-6 },
+      }),
+    ).toThrow(/clients.minimum/);
+  });
+  it('refuses distributed DP without a protection that hides inputs', () => {
+    expect(() => planAggregation(config('distributed-dp', { kind: 'none' }))).toThrow(
+      /distributed-dp/,
+    );
+  });
+});
