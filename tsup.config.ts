@@ -3,6 +3,8 @@ import { defineConfig } from 'tsup';
 /** Library entries: one per public subpath (a subpath is added when its module lands). */
 const libraryEntries = {
   index: 'src/index.ts',
+  kernels: 'src/kernels/index.ts',
+  'kernels-worker': 'src/kernels/worker.ts',
 };
 
 const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];
