@@ -18,3 +18,4 @@ export {
   createWorkersBackend,
   createSharedVector,
 } from './workers.ts';
+export { type WebGpuBackendOptions, createWebGpuBackend } from './webgpu.ts';

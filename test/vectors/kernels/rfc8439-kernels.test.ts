@@ -1,63 +1,19 @@
 /**
- * RFC 8439 ChaCha20 known answers (sections 2.3.2 and 2.4.2, the JSON shared with the core tests)
- * through `expandStream` and `addStream` of every backend that implements the keystream.
+ * RFC 8439 ChaCha20 vectors (sections 2.3.2 and 2.4.2, test/vectors/core/chacha20-rfc8439.json)
+ * on the cpu and workers backends; the gpu project runs the same suite on WebGPU.
  */
-import { readFileSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
-import { fromHex, toHex, wordsToBytesLE } from '../../../src/core/index.ts';
+import { afterAll } from 'vitest';
 import { createCpuBackend, type KernelBackend } from '../../../src/kernels/index.ts';
+import { rfc8439Suite } from '../../helpers/kernel-rfc8439.ts';
 import { backendsUnderTest } from '../../helpers/kernels.ts';
 
-const v = JSON.parse(
-  readFileSync(new URL('../core/chacha20-rfc8439.json', import.meta.url), 'utf8'),
-) as {
-  block: { key: string; nonce: string; counter: number; serialized: string };
-  encryption: { key: string; nonce: string; counter: number; plaintextUtf8: string; ciphertext: string };
-};
-
-const backends: { name: string; backend: KernelBackend }[] = [
-  { name: 'cpu', backend: createCpuBackend() },
-  ...backendsUnderTest().map((b) => ({ name: b.name, backend: b.make() })),
-];
+const made: KernelBackend[] = [];
+for (const b of [{ name: 'cpu', make: createCpuBackend }, ...backendsUnderTest()])
+  rfc8439Suite(b.name, () => {
+    const backend = b.make();
+    made.push(backend);
+    return backend;
+  });
 afterAll(() => {
-  for (const b of backends) b.backend.dispose();
-});
-
-describe.each(backends)('RFC 8439 ChaCha20 on $name', ({ backend }) => {
-  it('2.3.2 block function: words 16..31 of the stream are block 1', async () => {
-    const out = await backend.expandStream(
-      { key: fromHex(v.block.key), nonce: fromHex(v.block.nonce), wordOffset: 16 * v.block.counter },
-      new Uint32Array(16),
-    );
-    expect(toHex(wordsToBytesLE(out))).toBe(v.block.serialized);
-  });
-  it('2.4.2 encryption: keystream from block 1 XOR plaintext gives the ciphertext', async () => {
-    const pt = new TextEncoder().encode(v.encryption.plaintextUtf8);
-    const words = Math.ceil(pt.length / 4);
-    const ks = wordsToBytesLE(
-      await backend.expandStream(
-        {
-          key: fromHex(v.encryption.key),
-          nonce: fromHex(v.encryption.nonce),
-          wordOffset: 16 * v.encryption.counter,
-        },
-        new Uint32Array(words),
-      ),
-    );
-    const ct = pt.map((b, i) => b ^ (ks[i] as number));
-    expect(toHex(ct)).toBe(v.encryption.ciphertext);
-  });
-  it('2.4.2 via addStream with k = 32: mask = keystream words, removable', async () => {
-    const stream = {
-      key: fromHex(v.encryption.key),
-      nonce: fromHex(v.encryption.nonce),
-      wordOffset: 16,
-    };
-    const ks = await backend.expandStream(stream, new Uint32Array(29));
-    const zero = new Uint32Array(29);
-    const masked = await backend.addStream(32, zero, stream, new Uint32Array(29));
-    expect(masked).toEqual(ks);
-    const back = await backend.addStream(32, masked, stream, new Uint32Array(29), true);
-    expect(back).toEqual(zero);
-  });
+  for (const b of made) b.dispose();
 });
