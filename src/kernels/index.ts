@@ -19,3 +19,4 @@ export {
   createSharedVector,
 } from './workers.ts';
 export { type WebGpuBackendOptions, createWebGpuBackend } from './webgpu.ts';
+export { type SelectBackendOptions, type BackendSelection, selectBackend } from './select.ts';
