@@ -6,9 +6,11 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { machine } from './_shared.ts';
 import { runCoreBench } from './core.bench.ts';
+import { runKernelsBench } from './kernels.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
+  kernels: runKernelsBench,
 };
 
 const { values, positionals } = parseArgs({
@@ -26,6 +28,6 @@ console.log(`privagg benchmarks on ${machine()}`);
 const results: Record<string, unknown> = { machine: machine(), date: new Date().toISOString() };
 for (const name of selected) {
   console.log(`\n== ${name} ==`);
-  results[name] = suites[name]?.(values.quick ?? false);
+  results[name] = await suites[name]?.(values.quick ?? false);
 }
 if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));

@@ -143,17 +143,26 @@ export async function noiseRange(
     const n = Math.min(coordsPerChunk, end - s);
     const w = n * perCoord === words.length ? words : words.subarray(0, n * perCoord);
     await fill(ks, w, stream.wordOffset + s * perCoord);
-    for (let j = 0; j < n; j++) {
-      const base = j * perCoord;
-      let count = 0;
-      for (let k = 0; k < perCoord - 1; k++) count += popcount32(w[base + k] as number);
-      count += popcount32((w[base + perCoord - 1] as number) & lastMask);
-      const v = count - center;
-      if (target.kind === 'int') target.out[s + j] = v;
-      else target.out[s + j] = ((target.a[s + j] as number) + v) & target.mask;
+    const o = target.out;
+    if (target.kind === 'int') {
+      for (let j = 0; j < n; j++)
+        o[s + j] = popcountRun(w, j * perCoord, perCoord, lastMask) - center;
+    } else {
+      const { a, mask } = target;
+      for (let j = 0; j < n; j++)
+        o[s + j] =
+          ((a[s + j] as number) + popcountRun(w, j * perCoord, perCoord, lastMask) - center) & mask;
     }
   }
   words.fill(0);
+}
+
+/** Set bits in words [base, base + count), the last one masked. */
+function popcountRun(w: Uint32Array, base: number, count: number, lastMask: number): number {
+  let c = 0;
+  const last = base + count - 1;
+  for (let k = base; k < last; k++) c += popcount32(w[k] as number);
+  return c + popcount32((w[last] as number) & lastMask);
 }
 
 /** @internal Sum of squares over [start, end), in order. */
