@@ -42,7 +42,7 @@ export interface StreamSpec {
   /** 32 bytes; draw it from the CSPRNG and never reuse it for another vector. */
   readonly key: Uint8Array;
   /** @defaultValue `'chacha20'` (the cipher every backend computes on its own device) */
-  readonly algorithm?: KeystreamAlgorithm;
+  readonly algorithm?: 'chacha20' | 'aes-256-ctr';
   /** 12 bytes for ChaCha20, 16 (the initial counter block) for AES. @defaultValue zeros */
   readonly nonce?: Uint8Array;
   /** The first stream word used. @defaultValue `0` */

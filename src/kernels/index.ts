@@ -19,4 +19,10 @@ export {
   createSharedVector,
 } from './workers.ts';
 export { type WebGpuBackendOptions, createWebGpuBackend } from './webgpu.ts';
-export { type SelectBackendOptions, type BackendSelection, selectBackend } from './select.ts';
+export {
+  type SelectBackendOptions,
+  type BackendSelection,
+  type BackendAttempt,
+  selectBackend,
+} from './select.ts';
+export { PrivaggError, isPrivaggError } from '../core/index.ts';

@@ -28,6 +28,20 @@ export interface SelectBackendOptions {
 }
 
 /**
+ * One backend {@link selectBackend} tried.
+ * @since 0.1.0
+ * @public
+ */
+export interface BackendAttempt {
+  /** The backend. */
+  readonly name: KernelBackendName;
+  /** Whether it was chosen. */
+  readonly ok: boolean;
+  /** The device it runs on when chosen, else why it was skipped. */
+  readonly reason: string;
+}
+
+/**
  * What {@link selectBackend} tried and what it chose.
  * @since 0.1.0
  * @public
@@ -36,11 +50,7 @@ export interface BackendSelection {
   /** The chosen backend (ready to use; dispose it when done). */
   readonly backend: KernelBackend;
   /** Each backend tried, in order, with whether it was chosen and why not. */
-  readonly tried: readonly {
-    readonly name: KernelBackendName;
-    readonly ok: boolean;
-    readonly reason: string;
-  }[];
+  readonly tried: readonly BackendAttempt[];
   /** One line: the choice and the reasons for skipping the others. */
   readonly message: string;
 }
