@@ -56,6 +56,7 @@ interface GpuDevice {
       doff: number,
       size: number,
     ): void;
+    clearBuffer(buffer: GpuBuffer): void;
     finish(): unknown;
   };
   destroy(): void;
@@ -93,7 +94,12 @@ const SOFTWARE = /llvmpipe|lavapipe|swiftshader|softpipe|software|basic render/i
 async function findAdapter(
   options: WebGpuBackendOptions,
 ): Promise<{ adapter: GpuAdapter; source: string }> {
-  const power = options.powerPreference ?? 'high-performance';
+  const power =
+    options.powerPreference === undefined ? 'high-performance' : options.powerPreference;
+  if (power !== 'high-performance' && power !== 'low-power')
+    throw new RangeError(
+      `"options.powerPreference" expected 'high-performance' or 'low-power', got ${String(power)}`,
+    );
   const tryGpu = async (gpu: Gpu, source: string) => {
     const core = await gpu.requestAdapter({ powerPreference: power });
     if (core !== null) return { adapter: core, source };
@@ -286,7 +292,7 @@ async function deviceImpl(
     const u = buffer('params', params.byteLength, UNIFORM | COPY_DST);
     device.queue.writeBuffer(u, 0, params);
     const bytes = count * 4;
-    const o = buffer('out', bytes, STORAGE | COPY_SRC);
+    const o = buffer('out', bytes, STORAGE | COPY_SRC | COPY_DST);
     const read = buffer('read', bytes, MAP_READ | COPY_DST);
     const dummy = buffer('dummy', 16, STORAGE);
     const group = device.createBindGroup({
@@ -305,6 +311,10 @@ async function deviceImpl(
     pass.dispatchWorkgroups(x, y);
     pass.end();
     enc.copyBufferToBuffer(o, 0, read, 0, Math.ceil(bytes / 4) * 4);
+    // device copies of vectors, masks and noise do not outlive the operation
+    enc.clearBuffer(o);
+    if (a !== undefined) enc.clearBuffer(a);
+    if (b !== undefined) enc.clearBuffer(b);
     device.queue.submit([enc.finish()]);
     await read.mapAsync(MAP_MODE_READ);
     try {
@@ -313,6 +323,9 @@ async function deviceImpl(
       else out.set(view);
     } finally {
       read.unmap();
+      const wipe = device.createCommandEncoder();
+      wipe.clearBuffer(read);
+      device.queue.submit([wipe.finish()]);
     }
   };
 

@@ -137,9 +137,9 @@ function shards(n: number, parts: number): [number, number][] {
  */
 export function createWorkersBackend(options: WorkersBackendOptions = {}): KernelBackend {
   aOptions('options', options, ['threads', 'minParallelWork']);
-  const threads = options.threads ?? defaultThreads();
+  const threads = options.threads === undefined ? defaultThreads() : options.threads;
   aInteger('options.threads', threads, 1, 256);
-  const minWork = options.minParallelWork ?? 32768;
+  const minWork = options.minParallelWork === undefined ? 32768 : options.minParallelWork;
   aInteger('options.minParallelWork', minWork);
   if (typeof SharedArrayBuffer === 'undefined')
     throw new PrivaggError(
@@ -176,7 +176,14 @@ export function createWorkersBackend(options: WorkersBackendOptions = {}): Kerne
 
   // operations run one at a time, so the shared scratch buffers are never used twice at once
   let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => Promise<T>): Promise<T> => {
+  // scratch views written by the running operation: zeroed when it ends (they may hold vectors,
+  // masks or noise)
+  const dirty: Typed[] = [];
+  const wipe = (): void => {
+    for (const v of dirty.splice(0)) v.fill(0);
+  };
+  const serial = <T>(body: () => Promise<T>): Promise<T> => {
+    const fn = (): Promise<T> => body().finally(wipe);
     const run = queue.then(fn, fn);
     queue = run.catch(() => undefined);
     return run;
@@ -199,12 +206,14 @@ export function createWorkersBackend(options: WorkersBackendOptions = {}): Kerne
     if (isShared(a)) return a;
     const v = scratchView(slot, a);
     v.set(a as never);
+    dirty.push(v);
     return v;
   };
   /** An output in shared memory, and how to copy it back. */
   const output = <A extends Typed>(slot: string, out: A): [A, () => void] => {
     if (isShared(out)) return [out, () => {}];
     const v = scratchView(slot, out);
+    dirty.push(v);
     return [v, () => out.set(v as never)];
   };
 
