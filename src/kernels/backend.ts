@@ -87,7 +87,8 @@ export interface QuantizeOptions {
  * - `addStream`: `out[i] = (a[i] ± (W(i) & m)) mod 2^k` (adding or removing a pairwise mask).
  * - `quantize`: `y = values[i] * scale` (in binary64), `f = floor(y)`, `t = ceil((y - f) * 2^32)`,
  *   `out[i] = (f + (W(i) < t ? 1 : 0)) mod 2^k`: stochastic rounding with
- *   `P(round up) = t / 2^32`, within 2^-32 of the fractional part.
+ *   `P(round up) = t / 2^32`, at most 2^-32 above `y - f` as computed (and within 2^-31 of
+ *   the exact fractional part: `y - f` rounds only for small negative `y`).
  * - `binomialNoise`: with `T` trials (even) and `w = ceil(T / 32)` words per coordinate,
  *   `out[i] = popcount(W(i*w)) + ... + popcount(W(i*w + w - 1) & lastMask) - T/2`, a centered
  *   Binomial(T, 1/2) sample (variance T/4) from exactly `w` words: no rejection, no floating

@@ -1,7 +1,7 @@
 /**
  * Hypothesis tests (alpha about 1e-6 each): the kernels' centered binomial noise follows
  * Binomial(T, 1/2) - T/2 exactly (chi-square on the whole support for T = 10, moments for a
- * multi-word T), and keystream-driven stochastic rounding is unbiased to within 2^-32.
+ * multi-word T), and keystream-driven stochastic rounding is unbiased to within 2^-31.
  */
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../src/core/index.ts';
