@@ -8,6 +8,8 @@ const libraryEntries = {
   secagg: 'src/secagg/index.ts',
   he: 'src/he/index.ts',
   'he-worker': 'src/he/pool-worker.ts',
+  kernels: 'src/kernels/index.ts',
+  'kernels-worker': 'src/kernels/worker.ts',
 };
 
 const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];

@@ -31,6 +31,14 @@ export default defineConfig({
           testTimeout: 600_000,
         },
       },
+      {
+        test: {
+          name: 'gpu',
+          include: ['test/gpu/**/*.test.ts'],
+          setupFiles: ['test/helpers/setup.ts'],
+          testTimeout: 300_000,
+        },
+      },
     ],
   },
 });

@@ -10,6 +10,7 @@ import { runCoreBench } from './core.bench.ts';
 import { runDpBench } from './dp.bench.ts';
 import { runSharingCt } from './ct/sharing.ct.ts';
 import { runHeBench } from './he.bench.ts';
+import { runKernelsBench } from './kernels.bench.ts';
 import { runSecaggBench } from './secagg.bench.ts';
 import { runSharingBench } from './sharing.bench.ts';
 
@@ -20,6 +21,7 @@ const suites: Record<string, (quick: boolean) => unknown> = {
   'sharing-ct': runSharingCt,
   secagg: runSecaggBench,
   he: runHeBench,
+  kernels: runKernelsBench,
   api: runApiBench,
 };
 

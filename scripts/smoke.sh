@@ -43,6 +43,18 @@ await check('root API works from the bundle', async () => {
   if (randomBytes(16).length !== 16) throw new Error('randomBytes');
   if (!isPrivaggError(new PrivaggError('OVERFLOW', 'x'))) throw new Error('isPrivaggError');
 });
+await check('privagg/kernels workers backend runs its bundled worker', async () => {
+  const { createWorkersBackend, createCpuBackend } = await import('privagg/kernels');
+  const w = createWorkersBackend({ threads: 2, minParallelWork: 0 });
+  try {
+    const s = { key: new Uint8Array(32).fill(1) };
+    const a = await w.expandStream(s, new Uint32Array(1000));
+    const b = await createCpuBackend().expandStream(s, new Uint32Array(1000));
+    if (!a.every((x, i) => x === b[i])) throw new Error('workers differ from cpu');
+  } finally {
+    w.dispose();
+  }
+});
 await check('privagg --version from the installed bin', async () => {
   const v = execFileSync('node_modules/.bin/privagg', ['--version'], { encoding: 'utf8' }).trim();
   if (v !== pkg.version) throw new Error(`printed ${v}, package is ${pkg.version}`);

@@ -5,6 +5,7 @@
  */
 import { nodeCrypto } from '../core/node-builtins.ts';
 import { createKeystream } from '../core/keystream.ts';
+import { createWebGpuBackend, selectBackend } from '../kernels/index.ts';
 
 /** @internal One line of the report. */
 export interface DoctorCheck {
@@ -162,31 +163,20 @@ async function gpujsCheck(): Promise<DoctorCheck> {
 
 async function webgpuCheck(): Promise<DoctorCheck> {
   const name = 'kernels: webgpu';
-  const nav = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } })
-    .navigator;
   try {
-    let gpu = nav?.gpu;
-    let source = 'navigator.gpu';
-    if (gpu === undefined) {
-      const id = 'webgpu';
-      const mod = (await import(/* @vite-ignore */ id)) as {
-        create: (flags: string[]) => { requestAdapter(): Promise<unknown> };
-      };
-      gpu = mod.create([]);
-      source = "the 'webgpu' package (Dawn)";
-    }
-    const adapter = await withTimeout(gpu.requestAdapter(), 10_000, 'WebGPU adapter request');
-    const ok = adapter !== null && adapter !== undefined;
+    const backend = await withTimeout(createWebGpuBackend(), 15_000, 'WebGPU start-up');
+    const detail = `${backend.software ? 'software device' : 'device'}: ${backend.device}`;
+    backend.dispose();
     return {
       name,
-      ok,
+      ok: true,
       required: false,
-      detail: ok ? `adapter available through ${source}` : `no WebGPU adapter through ${source}`,
-      ...(ok
-        ? {}
-        : {
-            fix: 'WebGPU needs a GPU driver (in Node: a Vulkan driver such as mesa-vulkan-drivers).',
-          }),
+      detail,
+      ...(backend.software
+        ? {
+            fix: 'A software adapter is slower than the CPU backends; selectBackend skips it unless asked.',
+          }
+        : {}),
     };
   } catch (e) {
     return {
@@ -194,7 +184,7 @@ async function webgpuCheck(): Promise<DoctorCheck> {
       ok: false,
       required: false,
       detail: `not available: ${(e as Error).message.split('\n')[0]}`,
-      fix: "In Node install the 'webgpu' package (0.6+, Dawn) and a Vulkan driver; in browsers use one with WebGPU enabled.",
+      fix: "In Node install the optional 'webgpu' package (0.6+, Dawn) and a Vulkan driver, or on headless Linux Mesa's EGL/GLES (libegl1 libgles2 libgl1-mesa-dri) with EGL_PLATFORM=surfaceless; in browsers use one with WebGPU enabled.",
     };
   }
 }
@@ -219,6 +209,22 @@ function workersCheck(): DoctorCheck {
   };
 }
 
+async function kernelSelectionCheck(): Promise<DoctorCheck> {
+  const name = 'kernels: selected';
+  try {
+    const selection = await selectBackend({ timeoutMs: 15_000 });
+    selection.backend.dispose();
+    return { name, ok: true, required: false, detail: selection.message };
+  } catch (e) {
+    return {
+      name,
+      ok: false,
+      required: false,
+      detail: `selection failed: ${(e as Error).message.split('\n')[0]}`,
+    };
+  }
+}
+
 /** @internal Run every check. */
 export async function runDoctor(): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [nodeVersionCheck(), csprngCheck(), nativeAesCheck()];
@@ -231,6 +237,7 @@ export async function runDoctor(): Promise<DoctorCheck[]> {
   checks.push(workersCheck());
   checks.push(await gpujsCheck());
   checks.push(await webgpuCheck());
+  checks.push(await kernelSelectionCheck());
   checks.push(await nodeSealCheck());
   return checks;
 }

@@ -1,0 +1,28 @@
+/**
+ * `privagg/kernels`: bulk vector arithmetic for secure aggregation and differential privacy,
+ * behind one {@link KernelBackend} interface with an exact CPU reference, a worker-thread backend
+ * and a WebGPU backend, and {@link selectBackend} to pick the best one that passes its self-tests.
+ * @module
+ */
+export type {
+  KernelBackend,
+  KernelBackendName,
+  FloatArray,
+  StreamSpec,
+  ClipResult,
+  QuantizeOptions,
+} from './backend.ts';
+export { createCpuBackend } from './cpu.ts';
+export {
+  type WorkersBackendOptions,
+  createWorkersBackend,
+  createSharedVector,
+} from './workers.ts';
+export { type WebGpuBackendOptions, createWebGpuBackend } from './webgpu.ts';
+export {
+  type SelectBackendOptions,
+  type BackendSelection,
+  type BackendAttempt,
+  selectBackend,
+} from './select.ts';
+export { PrivaggError, isPrivaggError } from '../core/index.ts';
