@@ -14,7 +14,13 @@ tarball="$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -n 1)
 mkdir -p "$work/app"
 cd "$work/app"
 cat > package.json <<'JSON'
-{ "name": "privagg-smoke", "version": "0.0.0", "private": true, "type": "module" }
+{
+  "name": "privagg-smoke",
+  "version": "0.0.0",
+  "private": true,
+  "type": "module",
+  "allowScripts": { "webgpu": true, "gl": false }
+}
 JSON
 npm install --silent --no-audit --no-fund "$work/$tarball" >/dev/null 2>&1 || npm install --no-audit --no-fund "$work/$tarball"
 
