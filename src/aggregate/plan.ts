@@ -18,7 +18,13 @@ import {
   sampleIntegerNoise,
 } from './privacy.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
-import { type DropoutSchedule, normalizeDropouts, SHAMIR_RING_BITS, secureSum } from './protect.ts';
+import {
+  ckksSum,
+  type DropoutSchedule,
+  normalizeDropouts,
+  SHAMIR_RING_BITS,
+  secureSum,
+} from './protect.ts';
 import {
   secaggInputRange,
   resolveScalePerClient,
@@ -85,6 +91,8 @@ export interface PlanDescription {
     readonly where: 'none' | 'server' | 'clients';
     /** Noise multiplier z: std of the sum's noise divided by the L2 sensitivity. */
     readonly noiseMultiplier: number;
+    /** The noise is integer multiples of 1 / gridScale (the quantization scale, or CKKS's noise grid). */
+    readonly gridScale: number;
     /** Variance of one client's noise, in quantized units (distributed DP). */
     readonly perClientVariance: number;
     /** Variance of the noise in the aggregate sum, in input units, when the minimum number of clients survive. */
@@ -155,6 +163,11 @@ export interface AggregationResult {
   readonly dropped: Readonly<Record<string, readonly number[]>>;
   /** How many participants' vectors were clipped. */
   readonly clipped: number;
+  /**
+   * CKKS only: bound on |sum - exact| per coordinate from encryption and the noise flooding of the
+   * released decryption (DP noise not included).
+   */
+  readonly encryptionErrorBound?: number;
   /** 1-based index of this round. */
   readonly round: number;
   /** What this round and all rounds so far spent. */
@@ -219,11 +232,22 @@ function resolve(config: AggregationConfig): Resolved {
   const weighted = config.weights !== undefined;
   const protectedDimension = dimension + (weighted ? 1 : 0);
   const maxWeight = config.weights?.max ?? 1;
-  const usesRing = protection.kind !== 'none' || privacy.kind !== 'none';
-  if (protection.kind === 'ckks')
+  const ckks = protection.kind === 'ckks';
+  if (ckks && (protection.keys ?? 'single') === 'threshold')
     throw new PrivaggError(
       'BACKEND_UNAVAILABLE',
-      'protection "ckks" is not available in this build yet',
+      'threshold CKKS keys exist in privagg/he but are not wired into plans yet; use keys: "single"',
+    );
+  if (ckks && privacy.kind === 'distributed-dp')
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      'distributed DP over CKKS is not wired into plans yet; use central-dp (the key holder adds the noise)',
+    );
+  // CKKS adds floats under encryption: no ring; every other protection, and DP, uses one
+  const usesRing = !ckks && (protection.kind !== 'none' || privacy.kind !== 'none');
+  if (ckks && config.clip === undefined)
+    throw new RangeError(
+      '"clip" is required with CKKS: the encoding bound and the noise are derived from it',
     );
   if (privacy.kind === 'distributed-dp' && protection.kind === 'none')
     throw new RangeError(
@@ -356,7 +380,13 @@ function resolve(config: AggregationConfig): Resolved {
             );
     }
   }
-  const scale = quantization?.scale ?? 1;
+  // CKKS with central DP: the key holder rounds the decrypted sum to this grid and adds exact
+  // integer noise there (the CKKS error, far below one grid step, counts as rounding slack)
+  const noiseGrid =
+    ckks && calibration.where !== 'none'
+      ? 2 ** Math.floor(Math.log2(Math.min(maxScale, 2 ** 24)))
+      : undefined;
+  const scale = quantization?.scale ?? noiseGrid ?? 1;
   const sensitivityScaled = calibration.sensitivity * scale + calibration.sensitivityRounding;
   const sumStdScaled = calibration.noiseMultiplier * sensitivityScaled;
   const perClientVariance =
@@ -371,8 +401,13 @@ function resolve(config: AggregationConfig): Resolved {
   const vectorBytes = protectedDimension * bytesPerRingElement;
   // SecAgg: two advertised public keys, one sealed share pair per neighbour, unmasking shares
   const overhead = secaggKind ? 2 * 32 + (prot.neighbors ?? 0) * (2 * 80 + 2 * 48) + 64 : 0;
-  const bytesPerClient =
-    protection.kind === 'shamir' ? vectorBytes * protection.servers : vectorBytes + overhead;
+  // CKKS at N = 8192: one ciphertext (2 polynomials x 8192 coefficients x 2 primes x 8 bytes) per 4096 values
+  const ckksBytes = Math.ceil(protectedDimension / 4096) * 2 * 8192 * 2 * 8;
+  const bytesPerClient = ckks
+    ? ckksBytes
+    : protection.kind === 'shamir'
+      ? vectorBytes * protection.servers
+      : vectorBytes + overhead;
   // the privacy the plan delivers when only the minimum cohort survives (the worst case)
   const planned = (() => {
     if (calibration.where === 'none')
@@ -408,6 +443,7 @@ function resolve(config: AggregationConfig): Resolved {
       mechanism: calibration.mechanism,
       where: calibration.where,
       noiseMultiplier: calibration.noiseMultiplier,
+      gridScale: scale,
       perClientVariance,
       sumVariance,
     },
@@ -535,7 +571,7 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
       const rho =
         calibration.where === 'none'
           ? 0
-          : roundRho(calibration, description.quantization?.scale ?? 1, result.participants.length);
+          : roundRho(calibration, description.noise.gridScale, result.participants.length);
       rhoSpent += rho;
       const spent = privacySpent(calibration, rho, rhoSpent);
       return { ...result, round: roundsRun, privacy: spent };
@@ -598,6 +634,24 @@ async function runRound(
     prepared.push(x);
   }
 
+  if (config.protection.kind === 'ckks') {
+    const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
+    const { sum, errorBound } = await ckksSum(prepared, participants, rng);
+    if (calibration.where === 'server') {
+      // the key holder rounds the released sum to the noise grid and adds exact integer noise
+      const g = description.noise.gridScale;
+      const sumStd =
+        calibration.noiseMultiplier *
+        (calibration.sensitivity * g + calibration.sensitivityRounding);
+      const noise = sampleIntegerNoise(sumStd * sumStd, pd, rng);
+      for (let j = 0; j < pd; j++)
+        sum[j] = (Math.round((sum[j] as number) * g) + (noise[j] as number)) / g;
+    }
+    return {
+      ...finish(sum, participants, dropouts.dropped, clippedClients, d, weighted),
+      encryptionErrorBound: errorBound,
+    };
+  }
   const q = description.quantization;
   if (q === undefined) {
     // no protection and no DP: the exact float sum of the participants

@@ -143,7 +143,10 @@ export function calibratePrivacy(
     mechanism: 'discrete-gaussian' as const,
     noiseMultiplier,
     sensitivity,
-    sensitivityRounding: Math.sqrt(protectedDimension),
+    // rounding to the grid moves each coordinate by less than one step (CKKS: plus its decryption
+    // error, far below one step, so less than two)
+    sensitivityRounding:
+      (config.protection.kind === 'ckks' ? 2 : 1) * Math.sqrt(protectedDimension),
     rounds,
     samplingRate,
     minimumClients,

@@ -13,6 +13,7 @@ import { FIELD_MODULUS, shamirReconstruct, shamirShare } from '../sharing/index.
 import type { AggregationConfig } from './config.ts';
 import type { PlanDescription, SecAggSetup } from './plan.ts';
 import { simulateSecAgg } from '../secagg/index.ts';
+import { createCkksContext } from '../he/index.ts';
 
 /**
  * Clients that stop responding in a simulated round: a list of client indices that drop before
@@ -293,4 +294,43 @@ async function secaggSum(
   for (const [stage, list] of Object.entries(result.dropped))
     if (list.length > 0) dropped[stage] = list;
   return { sum, participants: result.survivors, dropped };
+}
+
+/** @internal The outcome of a CKKS sum. */
+export interface CkksSumResult {
+  readonly sum: Float64Array;
+  /** Bound on |decrypted - exact| per coordinate, flooding included. */
+  readonly errorBound: number;
+  readonly floodingStd: number;
+}
+
+/**
+ * CKKS aggregation (privagg/he, single key): a key holder (not the aggregator) makes the keys;
+ * each participant encrypts its vector under the public key and sends the ciphertext bytes; the
+ * aggregator loads them as untrusted bytes and adds them; the key holder decrypts the sum with
+ * noise flooding (40-bit statistical security, Li-Micciancio) before it leaves.
+ */
+export async function ckksSum(
+  vectors: readonly Float64Array[],
+  participants: readonly number[],
+  rng: Rng,
+): Promise<CkksSumResult> {
+  using ctx = await createCkksContext('n8192');
+  const keys = ctx.generateKeys();
+  try {
+    const wire = participants.map((i) =>
+      ctx.encryptToBytes(vectors[i] as Float64Array, keys.publicKey),
+    );
+    const loaded = wire.map((bytes) => ctx.loadVector(bytes));
+    try {
+      using total = ctx.sum(loaded);
+      const out = ctx.decryptForRelease(total, keys.secretKey, { securityBits: 40, rng });
+      return { sum: out.values, errorBound: out.errorBound, floodingStd: out.floodingStd };
+    } finally {
+      for (const v of loaded) v.dispose();
+    }
+  } finally {
+    keys.secretKey.dispose();
+    keys.publicKey.dispose();
+  }
 }

@@ -79,3 +79,69 @@ describe('plans with differential privacy', () => {
     );
   });
 });
+
+describe('plans with CKKS', () => {
+  it('sums under encryption within the reported error, and with central DP within the predicted noise', async () => {
+    const vectors = Array.from({ length: 5 }, (_, i) =>
+      Float64Array.from({ length: 30 }, (_, j) => ((i * 7 + j) % 11) / 20 - 0.25),
+    );
+    const exact = new Float64Array(30);
+    for (const v of vectors)
+      for (let j = 0; j < 30; j++) exact[j] = (exact[j] as number) + (v[j] as number);
+    const plain = planAggregation({
+      dimension: 30,
+      clients: { expected: 5, minimum: 4 },
+      clip: { linf: 1 },
+      protection: { kind: 'ckks' },
+      privacy: { kind: 'none' },
+    });
+    expect(plain.describe().protection.kind).toBe('ckks');
+    const r = await plain.simulate(vectors, { rng });
+    const bound = r.encryptionErrorBound ?? 0;
+    expect(bound).toBeGreaterThan(0);
+    for (let j = 0; j < 30; j++)
+      expect(Math.abs((r.sum[j] as number) - (exact[j] as number))).toBeLessThanOrEqual(bound);
+    const dp = planAggregation({
+      dimension: 30,
+      clients: { expected: 5, minimum: 5 },
+      clip: { l2: 1 },
+      protection: { kind: 'ckks' },
+      privacy: { kind: 'central-dp', epsilon: 8, delta: 1e-5 },
+    });
+    const std = Math.sqrt(dp.describe().noise.sumVariance);
+    const clipped = vectors.map((v) => {
+      const n = Math.hypot(...v);
+      return n > 1 ? v.map((x) => x / n) : v;
+    });
+    const exactClipped = new Float64Array(30);
+    for (const v of clipped)
+      for (let j = 0; j < 30; j++) exactClipped[j] = (exactClipped[j] as number) + (v[j] as number);
+    const rd = await dp.simulate(vectors, { rng });
+    for (let j = 0; j < 30; j++)
+      expect(Math.abs((rd.sum[j] as number) - (exactClipped[j] as number))).toBeLessThan(
+        6 * std + (rd.encryptionErrorBound ?? 0),
+      );
+    expect(rd.privacy.cumulative.epsilon).toBeLessThanOrEqual(8);
+  });
+  it('says plainly what is not wired yet', () => {
+    for (const c of [
+      { protection: { kind: 'ckks', keys: 'threshold' }, privacy: { kind: 'none' } },
+      {
+        protection: { kind: 'ckks' },
+        privacy: { kind: 'distributed-dp', epsilon: 1, delta: 1e-6 },
+      },
+    ] as const) {
+      try {
+        planAggregation({
+          dimension: 3,
+          clients: { expected: 5, minimum: 5 },
+          clip: { l2: 1 },
+          ...c,
+        });
+        expect.unreachable();
+      } catch (e) {
+        expect(isPrivaggError(e) && e.code === 'BACKEND_UNAVAILABLE').toBe(true);
+      }
+    }
+  });
+});
