@@ -5,6 +5,7 @@
 import { planAggregation } from '../src/aggregate/plan.ts';
 import type { AggregationConfig } from '../src/aggregate/config.ts';
 import { encodeFixedPoint } from '../src/core/fixed-point.ts';
+import { simulateSecAgg } from '../src/secagg/index.ts';
 import { deterministicRngForTesting, drawWords } from '../src/core/random.ts';
 import { ringAdd, ringSub } from '../src/core/ring.ts';
 import { table } from './_shared.ts';
@@ -82,6 +83,68 @@ export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
     ratio: viaApi.median / direct.median,
     spread: Math.max(viaApi.spread, direct.spread),
   });
+  // secagg+: the API round vs simulateSecAgg on the same encoded, shifted inputs
+  const secaggPlan = planAggregation({
+    ...config,
+    protection: { kind: 'secagg+', dropoutTolerance: 0.1 },
+  });
+  const sq = secaggPlan.describe();
+  const sqq = sq.quantization;
+  if (sqq === undefined) throw new Error('plan without quantization');
+  const maxInputValue = Math.floor((2 ** sqq.ringBits - 1) / n);
+  const offset = Math.floor(maxInputValue / 2);
+  const secaggApi = await time(() => secaggPlan.simulate(inputs, { rng }), repeats);
+  const secaggDirect = await time(async () => {
+    const encodedInputs = inputs.map((x) => {
+      const e = encodeFixedPoint(x, { ringBits: sqq.ringBits, scale: sqq.scale }, rng);
+      for (let j = 0; j < d; j++) e[j] = ((e[j] as number) + offset) >>> 0;
+      return e;
+    });
+    return simulateSecAgg({
+      inputs: encodedInputs,
+      modulusBits: sqq.ringBits,
+      maxInputValue,
+      threshold: sq.protection.threshold ?? 'auto',
+      neighbors: sq.protection.neighbors ?? 'auto',
+      dropoutRate: 0.1,
+      rng,
+    });
+  }, repeats);
+  rows.push({
+    what: 'secagg+ (semi-honest), no DP',
+    seconds: secaggApi.median,
+    direct: secaggDirect.median,
+    ratio: secaggApi.median / secaggDirect.median,
+    spread: Math.max(secaggApi.spread, secaggDirect.spread),
+  });
+  // end-to-end round time per protection (and with distributed DP)
+  const perProtection: [string, AggregationConfig][] = [
+    [
+      'none (insecure baseline), no DP',
+      { ...config, clip: { l2: 10 }, protection: { kind: 'none' } },
+    ],
+    [
+      'shamir 3-of-5, no DP',
+      { ...config, protection: { kind: 'shamir', servers: 5, threshold: 3 } },
+    ],
+    [
+      'secagg+ + distributed DP',
+      {
+        ...config,
+        clip: { l2: 10 },
+        clients: { expected: n, minimum: 90 },
+        protection: { kind: 'secagg+', dropoutTolerance: 0.1 },
+        privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-6 },
+      },
+    ],
+    ['ckks (single key), no DP', { ...config, protection: { kind: 'ckks' } }],
+  ];
+  for (const [what, c] of perProtection) {
+    if (quick && what.startsWith('ckks')) continue;
+    const p = planAggregation({ ...c, accountant: { rounds: 100 } });
+    const t = await time(() => p.simulate(inputs, { rng }), quick ? 1 : 3);
+    rows.push({ what, seconds: t.median, spread: t.spread });
+  }
   table(
     ['round', 'API s', 'direct s', 'API/direct', 'spread'],
     rows.map((r) => [
