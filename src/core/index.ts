@@ -53,7 +53,6 @@ export {
   x25519KeyPair,
   x25519PublicKey,
   x25519SharedSecret,
-  x25519SharedSecretPortable,
   ed25519KeyPair,
   ed25519PublicKey,
   ed25519Sign,
