@@ -524,9 +524,10 @@ export class CkksContext {
 
   /**
    * Encrypt straight to privagg's wire format. With a secret key the ciphertexts are seeded
-   * (SEAL stores a 64-byte seed in place of the uniform half of each ciphertext: about half
-   * the bytes); with a public key they are full ciphertexts. Load with
-   * {@link CkksContext.loadVector}.
+   * (a 64-byte seed stands in for the uniform half of each ciphertext) and their residues are
+   * packed to the bit lengths of their primes: `(sum of data-prime bits) / 4` bytes per value,
+   * 25.6 at `n8192` and 11.8 at `n8192-compact`. With a public key they are full SEAL
+   * ciphertexts (about 64 bytes per value at `n8192`). Load with {@link CkksContext.loadVector}.
    *
    * @param values - finite numbers
    * @param key - a public or secret key of this context
@@ -921,7 +922,10 @@ export class CkksContext {
   }
 
   /**
-   * Decrypt a vector and report a bound on its error.
+   * Decrypt a vector and report a bound on its error. The values carry the raw CKKS error,
+   * which depends on the secret key: this is for the key holders themselves. Anything that
+   * leaves them goes through {@link CkksContext.decryptForRelease} (noise flooding against the
+   * Li-Micciancio attack).
    * @param vector - a vector of this context
    * @param secretKey - the secret key it was encrypted under
    * @returns the values and the error bound
@@ -1099,8 +1103,9 @@ export class CkksContext {
   }
 
   /**
-   * Load a vector from untrusted bytes. Everything is checked before SEAL parses a byte: the
-   * envelope (version, type, lengths, trailing bytes), the chunk count against the length,
+   * Load a vector from untrusted bytes (either wire form: full SEAL ciphertexts, or packed
+   * seeded ones, which are first rebuilt into SEAL's layout). Everything is checked before
+   * SEAL parses a byte: the envelope (version, type, lengths, trailing bytes), the chunk count against the length,
    * each SEAL object's header (magic, version 4.1, no compression, exact declared size), its
    * parameters (parms_id of a data level of this context, NTT form, two polynomials, degree,
    * modulus count, scale), and every residue against its prime; all ciphertexts must share a
