@@ -76,10 +76,10 @@ export function packSeeded(
   let si = 0;
   for (const q of primes) {
     const bits = bitsOf(q);
+    // each residue as its low min(32, bits) bits, then its high bits - 32 bits if any
+    const lowBits = Math.min(32, bits);
     const hiBits = bits - 32;
     for (let j = 0; j < n; j++, si += 2) {
-      // low 32 bits (bits >= 32 for every prime privagg accepts above 32 bits; below, fewer)
-      const lowBits = bits < 32 ? bits : 32;
       const lo = src[si] as number;
       cur = (cur | (curBits === 32 ? 0 : lo << curBits)) >>> 0;
       if (curBits + lowBits >= 32) {
