@@ -12,9 +12,8 @@ import type {
   Encryptor,
   Evaluator,
   MainModule,
-  PublicKey,
+  Plaintext,
   SEALContext,
-  SecretKey,
 } from 'node-seal/throws';
 import {
   aBytes,
@@ -24,7 +23,6 @@ import {
   aFunction,
   aOptions,
   ByteReader,
-  ByteWriter,
   MAGIC,
   MAX_MESSAGE_BYTES,
   PrivaggError,
@@ -32,19 +30,26 @@ import {
   randomBytes,
 } from '../core/index.ts';
 import { floodValues } from './flooding.ts';
+import {
+  type CkksDecryption,
+  type CkksKeyPair,
+  CkksPublicKey,
+  type CkksReleasedDecryption,
+  CkksSecretKey,
+  CkksVector,
+  CkksWeightedSum,
+  MAX_WEIGHT,
+  TYPE_PUBLIC_KEY,
+  TYPE_SECRET_KEY,
+  TYPE_VECTOR,
+  TYPE_VECTOR_PACKED,
+  WIRE_VERSION,
+} from './handles.ts';
 import { packSeeded, unpackSeeded } from './packed.ts';
 import { checkCiphertextBytes, checkSecretKeyBytes, type CiphertextShape } from './envelope.ts';
 import { type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
 import { isPoisoned, loadSeal, type SealRuntime, sealCall } from './seal.ts';
-import {
-  addNoise,
-  freshNoise,
-  type Noise,
-  noiseBound,
-  rescaleNoise,
-  weightNoise,
-  Z_2_40,
-} from './noise.ts';
+import { addNoise, freshNoise, type Noise, rescaleNoise, Z_2_40 } from './noise.ts';
 
 /** Objects SEAL allocates and JS must free. */
 interface Deletable {
@@ -52,17 +57,11 @@ interface Deletable {
   isDeleted(): boolean;
 }
 
-/** Wire type of a serialized vector (privagg message type byte). */
-const TYPE_VECTOR = 0x48;
-/** Wire type of a vector of packed seeded ciphertexts (packed.ts). */
-const TYPE_VECTOR_PACKED = 0x4e;
-const TYPE_PUBLIC_KEY = 0x49;
-const TYPE_SECRET_KEY = 0x4a;
-const WIRE_VERSION = 1;
+export type { CkksDecryption, CkksKeyPair, CkksReleasedDecryption };
+export { CkksKey, CkksPublicKey, CkksSecretKey, CkksVector, CkksWeightedSum } from './handles.ts';
+
 /** Largest vector length accepted (2^28 values). */
 const MAX_VALUES = 2 ** 28;
-/** Largest |weight| of a weighted sum. */
-const MAX_WEIGHT = 2 ** 20;
 
 /**
  * Options of {@link createCkksContext}.
@@ -96,186 +95,6 @@ export interface CkksEncryptOptions {
    * @defaultValue the smallest power of two >= max |value| (at least 1)
    */
   readonly bound?: number;
-}
-
-/**
- * The result of {@link CkksContext.decrypt}.
- * @since 0.1.0
- * @public
- */
-export interface CkksDecryption {
-  /** The decrypted values. */
-  readonly values: Float64Array;
-  /**
-   * Bound on |decrypted - exact| for every value (see {@link CkksVector.errorBound}).
-   */
-  readonly errorBound: number;
-}
-
-/**
- * What a key handle shares: the SEAL object, its owning context, a cached encryptor.
- * @since 0.1.0
- * @public
- */
-export abstract class CkksKey<K extends SecretKey | PublicKey = SecretKey | PublicKey> {
-  /** @internal */
-  readonly _key: K;
-  /** @internal */
-  readonly _ctx: CkksContext;
-  /** @internal Cached encryptor. */
-  _encryptor: Encryptor | undefined;
-  /** @internal */
-  abstract readonly _wireType: number;
-  /** @internal */
-  abstract readonly _what: string;
-  /** @internal */
-  constructor(ctx: CkksContext, key: K) {
-    this._ctx = ctx;
-    this._key = key;
-  }
-  /**
-   * The key in privagg's wire format (a SEAL 4.1 key inside a versioned envelope). A secret
-   * key's bytes are secret: store and send them only over protected channels.
-   * @returns the bytes
-   * @throws {@link index!PrivaggError} `INVALID_PARAMETER` when the key was disposed
-   */
-  serialize(): Uint8Array {
-    const raw = this._ctx._save(this._key, this._what);
-    return new ByteWriter(raw.length + 8).header(WIRE_VERSION, this._wireType).bytes(raw).finish();
-  }
-  /** Free the SEAL objects. Idempotent. */
-  dispose(): void {
-    if (this._encryptor !== undefined) this._ctx._free(this._encryptor);
-    this._ctx._free(this._key);
-  }
-  /** Same as {@link CkksKey.dispose}. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/**
- * The result of {@link CkksContext.decryptForRelease}.
- * @since 0.1.0
- * @public
- */
-export interface CkksReleasedDecryption extends CkksDecryption {
-  /** Standard deviation of the flooding noise added to each value (value units). */
-  readonly floodingStd: number;
-  /** The statistical security parameter s. */
-  readonly securityBits: number;
-  /** The number of related decryptions (alpha) the noise was calibrated for. */
-  readonly queries: number;
-}
-
-/**
- * A secret key (held by key holders only). Free it with `dispose()` or `using`.
- * @since 0.1.0
- * @public
- */
-export class CkksSecretKey extends CkksKey<SecretKey> {
-  /** @internal Cached decryptor. */
-  _decryptor: Decryptor | undefined;
-  /** @internal */
-  readonly _wireType: number = TYPE_SECRET_KEY;
-  /** Free the SEAL objects (key, cached encryptor and decryptor). Idempotent. */
-  override dispose(): void {
-    if (this._decryptor !== undefined) this._ctx._free(this._decryptor);
-    super.dispose();
-  }
-  /** @internal */
-  readonly _what: string = 'secret key';
-}
-
-/**
- * A public key (anyone may encrypt with it). Free it with `dispose()` or `using`.
- * @since 0.1.0
- * @public
- */
-export class CkksPublicKey extends CkksKey<PublicKey> {
-  /** @internal */
-  readonly _wireType: number = TYPE_PUBLIC_KEY;
-  /** @internal */
-  readonly _what: string = 'public key';
-}
-
-/**
- * An encrypted vector of `length` floats, stored as `ceil(length / slotCount)` ciphertexts.
- * Carries public metadata: its length, a declared bound on |value| and the tracked error
- * behind {@link CkksVector.errorBound}. Free it with `dispose()` or `using`.
- * @since 0.1.0
- * @public
- */
-export class CkksVector {
-  /** Number of values. */
-  readonly length: number;
-  /** Public upper bound on |value| (sums and weighted sums combine the inputs' bounds). */
-  readonly bound: number;
-  /** @internal The tracked error (see noise.ts). */
-  readonly _noise: Noise;
-  /** @internal */
-  readonly _cts: Ciphertext[];
-  /** @internal */
-  readonly _ctx: CkksContext;
-  /** @internal The level, read once (see CkksContext.levelOf). */
-  _level: number | undefined;
-  /** @internal */
-  constructor(
-    ctx: CkksContext,
-    cts: Ciphertext[],
-    meta: { length: number; bound: number; noise: Noise },
-  ) {
-    this._ctx = ctx;
-    this._cts = cts;
-    this.length = meta.length;
-    this.bound = meta.bound;
-    this._noise = Object.freeze({ ...meta.noise });
-  }
-  /**
-   * Bound on |decrypted - exact| for every value this vector decrypts to. It tracks every
-   * error term through the operations: fresh encryption error, encoding rounding, weight
-   * rounding and rescale rounding. Random terms are bounded at a 2^-40 tail per value under the
-   * standard CKKS heuristic (a slot of a polynomial with independent coefficients is close to
-   * Gaussian); the secret key's contribution `max |s(zeta)|` is bounded rigorously
-   * (Hoeffding, union over slots, failure 2^-40 over key generation). It is typically 5 to 20
-   * times the largest error actually observed.
-   */
-  get errorBound(): number {
-    return noiseBound(this._noise, this._ctx.parameters.polyModulusDegree, this.bound);
-  }
-  /** Whether {@link CkksVector.dispose} was called. */
-  get disposed(): boolean {
-    return this._cts.length === 0 || (this._cts[0] as Ciphertext).isDeleted();
-  }
-  /**
-   * The vector in privagg's wire format: a versioned envelope with the metadata and each
-   * ciphertext as an uncompressed SEAL 4.1 object.
-   * @returns the bytes
-   * @throws {@link index!PrivaggError} `INVALID_PARAMETER` when the vector was disposed
-   */
-  serialize(): Uint8Array {
-    return this._ctx._serializeVector(this);
-  }
-  /** Free every ciphertext. Idempotent. */
-  dispose(): void {
-    for (const ct of this._cts) this._ctx._free(ct);
-  }
-  /** Same as {@link CkksVector.dispose}. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/**
- * A generated key pair.
- * @since 0.1.0
- * @public
- */
-export interface CkksKeyPair {
-  /** The secret key. */
-  readonly secretKey: CkksSecretKey;
-  /** The matching public key. */
-  readonly publicKey: CkksPublicKey;
 }
 
 function readF64(bytes: Uint8Array, what: string): number {
@@ -365,6 +184,7 @@ export class CkksContext {
     }
     this._shape = { parmsIds, primes, polyModulusDegree: n, keyLevel: 0 };
     this.encoder = own(new seal.CKKSEncoder(this._context));
+    this.scratch = own(new seal.Plaintext());
     this.evaluator = own(new seal.Evaluator(this._context));
   }
 
@@ -496,7 +316,7 @@ export class CkksContext {
     this.reserve(chunks * this.ctBytes(1), 'encryption');
     const cts: Ciphertext[] = [];
     const encryptor = this.makeEncryptor(key);
-    const pt = new seal.Plaintext();
+    const pt = this.scratchPlaintext();
     const buf = new Float64Array(this.slotCount);
     try {
       for (let c = 0; c < chunks; c++) {
@@ -512,8 +332,6 @@ export class CkksContext {
     } catch (e) {
       for (const ct of cts) this._free(ct);
       throw e;
-    } finally {
-      pt.delete();
     }
     return new CkksVector(this, cts, {
       length: values.length,
@@ -524,9 +342,10 @@ export class CkksContext {
 
   /**
    * Encrypt straight to privagg's wire format. With a secret key the ciphertexts are seeded
-   * (SEAL stores a 64-byte seed in place of the uniform half of each ciphertext: about half
-   * the bytes); with a public key they are full ciphertexts. Load with
-   * {@link CkksContext.loadVector}.
+   * (a 64-byte seed stands in for the uniform half of each ciphertext) and their residues are
+   * packed to the bit lengths of their primes: `(sum of data-prime bits) / 4` bytes per value,
+   * 25.6 at `n8192` and 11.8 at `n8192-compact`. With a public key they are full SEAL
+   * ciphertexts (about 64 bytes per value at `n8192`). Load with {@link CkksContext.loadVector}.
    *
    * @param values - finite numbers
    * @param key - a public or secret key of this context
@@ -547,28 +366,24 @@ export class CkksContext {
     const seal = this._seal;
     const chunks = Math.max(1, Math.ceil(values.length / this.slotCount));
     const encryptor = this.makeEncryptor(key);
-    const pt = new seal.Plaintext();
+    const pt = this.scratchPlaintext();
     const buf = new Float64Array(this.slotCount);
     const blobs: Uint8Array[] = [];
-    try {
-      for (let c = 0; c < chunks; c++) {
-        this.fillChunk(values, c, buf);
-        blobs.push(
-          sealCall(seal, 'INVALID_PARAMETER', 'encryption', () => {
-            this.encoder.encode(buf, this.scale, pt);
-            const s = symmetric
-              ? encryptor.encryptSymmetricSerializable(pt)
-              : encryptor.encryptSerializable(pt);
-            try {
-              return s.saveToArray(seal.ComprModeType.none) as Uint8Array;
-            } finally {
-              s.delete();
-            }
-          }),
-        );
-      }
-    } finally {
-      pt.delete();
+    for (let c = 0; c < chunks; c++) {
+      this.fillChunk(values, c, buf);
+      blobs.push(
+        sealCall(seal, 'INVALID_PARAMETER', 'encryption', () => {
+          this.encoder.encode(buf, this.scale, pt);
+          const s = symmetric
+            ? encryptor.encryptSymmetricSerializable(pt)
+            : encryptor.encryptSerializable(pt);
+          try {
+            return s.saveToArray(seal.ComprModeType.none) as Uint8Array;
+          } finally {
+            s.delete();
+          }
+        }),
+      );
     }
     const noise = this.freshNoise(symmetric, bound);
     if (!symmetric) return this.writeVector(values.length, bound, noise, blobs);
@@ -832,7 +647,7 @@ export class CkksContext {
     if (Math.abs(w) * p < 1) throw new RangeError(`"weight" is too small to encode (|w| < 1/${p})`);
     if (acc === undefined) this.reserve(v._cts.length * this.ctBytes(level), 'weighted sum');
     const out = acc ?? [];
-    const pt = new seal.Plaintext();
+    const pt = this.scratchPlaintext();
     const tmp = new seal.Ciphertext();
     const constant = new Float64Array(this.slotCount).fill(w);
     try {
@@ -864,7 +679,6 @@ export class CkksContext {
       if (acc === undefined) for (const ct of out) this._free(ct);
       throw e;
     } finally {
-      pt.delete();
       tmp.delete();
     }
     return out;
@@ -921,7 +735,10 @@ export class CkksContext {
   }
 
   /**
-   * Decrypt a vector and report a bound on its error.
+   * Decrypt a vector and report a bound on its error. The values carry the raw CKKS error,
+   * which depends on the secret key: this is for the key holders themselves. Anything that
+   * leaves them goes through {@link CkksContext.decryptForRelease} (noise flooding against the
+   * Li-Micciancio attack).
    * @param vector - a vector of this context
    * @param secretKey - the secret key it was encrypted under
    * @returns the values and the error bound
@@ -954,19 +771,15 @@ export class CkksContext {
       secretKey._decryptor = decryptor;
     }
     const dec = decryptor;
-    const pt = new seal.Plaintext();
-    try {
-      for (let c = 0; c < vector._cts.length; c++) {
-        const slots = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
-          dec.decrypt(vector._cts[c] as Ciphertext, pt);
-          return this.encoder.decodeFloat64(pt) as Float64Array;
-        });
-        const start = c * this.slotCount;
-        const take = Math.min(this.slotCount, vector.length - start);
-        out.set(slots.subarray(0, take), start);
-      }
-    } finally {
-      pt.delete();
+    const pt = this.scratchPlaintext();
+    for (let c = 0; c < vector._cts.length; c++) {
+      const slots = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
+        dec.decrypt(vector._cts[c] as Ciphertext, pt);
+        return this.encoder.decodeFloat64(pt) as Float64Array;
+      });
+      const start = c * this.slotCount;
+      const take = Math.min(this.slotCount, vector.length - start);
+      out.set(slots.subarray(0, take), start);
     }
     return Object.freeze({ values: out, errorBound: vector.errorBound });
   }
@@ -1099,8 +912,9 @@ export class CkksContext {
   }
 
   /**
-   * Load a vector from untrusted bytes. Everything is checked before SEAL parses a byte: the
-   * envelope (version, type, lengths, trailing bytes), the chunk count against the length,
+   * Load a vector from untrusted bytes (either wire form: full SEAL ciphertexts, or packed
+   * seeded ones, which are first rebuilt into SEAL's layout). Everything is checked before
+   * SEAL parses a byte: the envelope (version, type, lengths, trailing bytes), the chunk count against the length,
    * each SEAL object's header (magic, version 4.1, no compression, exact declared size), its
    * parameters (parms_id of a data level of this context, NTT form, two polynomials, degree,
    * modulus count, scale), and every residue against its prime; all ciphertexts must share a
@@ -1253,6 +1067,17 @@ export class CkksContext {
     return new CkksSecretKey(this, sk);
   }
 
+  /**
+   * A plaintext reused by every operation (JS is single-threaded and no operation re-enters
+   * another): encoding into an already-sized plaintext skips an allocation per ciphertext.
+   */
+  private scratchPlaintext(): Plaintext {
+    if (this.scratch === undefined || this.scratch.isDeleted())
+      this.scratch = this.track(new this._seal.Plaintext(), 0);
+    return this.scratch;
+  }
+  private scratch: Plaintext | undefined;
+
   /** @internal Let this context own (and free on dispose) a SEAL object made elsewhere. */
   _adopt<T extends Deletable>(x: T): T {
     this.alive();
@@ -1277,91 +1102,6 @@ export class CkksContext {
   }
 
   /** Same as {@link CkksContext.dispose}. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
-}
-
-/**
- * A streaming weighted sum (see {@link CkksContext.createWeightedSum}).
- * @since 0.1.0
- * @public
- */
-export class CkksWeightedSum {
-  private readonly ctx: CkksContext;
-  private acc: Ciphertext[] | undefined;
-  private level = -1;
-  private length = 0;
-  private bound = 0;
-  private noise: Noise = { free: 0, keyed: 0, bias: 0 };
-  private count = 0;
-  private done = false;
-  /** @internal Use {@link CkksContext.createWeightedSum}. */
-  constructor(ctx: CkksContext) {
-    this.ctx = ctx;
-  }
-  /** Number of vectors added so far. */
-  get size(): number {
-    return this.count;
-  }
-  /**
-   * Add `weight * vector` into the accumulator.
-   * @param vector - a vector of the accumulator's context, same length and level as the others
-   * @param weight - a finite nonzero weight, |weight| <= 2^20
-   * @throws {@link !TypeError} when `vector` is not a {@link CkksVector}
-   * @throws {@link !RangeError} when `weight` is out of range
-   * @throws {@link index!PrivaggError} `DOMAIN_MISMATCH` for a mismatched vector; `OVERFLOW` past the
-   *   headroom; `PROTOCOL_ABORTED` after `finish()`
-   */
-  add(vector: CkksVector, weight: number): void {
-    if (this.done) throw new PrivaggError('PROTOCOL_ABORTED', 'this weighted sum is finished');
-    this.ctx._checkVector(vector, 'vector');
-    aFinite('weight', weight);
-    if (weight === 0 || Math.abs(weight) > MAX_WEIGHT)
-      throw new RangeError(`"weight" expected nonzero |weight| <= 2^20, got ${weight}`);
-    const level = this.ctx._levelOf(vector);
-    if (this.acc !== undefined) {
-      if (vector.length !== this.length)
-        throw new PrivaggError('DOMAIN_MISMATCH', 'weighted sum: lengths differ');
-      if (level !== this.level)
-        throw new PrivaggError('DOMAIN_MISMATCH', 'weighted sum: levels differ');
-    }
-    const bound = this.bound + Math.abs(weight) * vector.bound;
-    this.ctx._checkHeadroom(bound, 'weighted sum');
-    this.acc = this.ctx._weightedStep(this.acc, vector, weight, level);
-    this.level = level;
-    this.length = vector.length;
-    this.bound = bound;
-    this.noise = addNoise(
-      this.noise,
-      weightNoise(vector._noise, weight, vector.bound, this.ctx._lastPrime(level)),
-    );
-    this.count++;
-  }
-  /**
-   * Rescale and return the weighted sum; the accumulator is then finished.
-   * @returns the weighted sum, one level below its inputs
-   * @throws {@link index!PrivaggError} `PROTOCOL_ABORTED` when nothing was added or already finished
-   */
-  finish(): CkksVector {
-    if (this.done || this.acc === undefined)
-      throw new PrivaggError('PROTOCOL_ABORTED', 'weighted sum: nothing to finish');
-    this.done = true;
-    const acc = this.acc;
-    this.acc = undefined;
-    return this.ctx._weightedFinish(acc, this.level, {
-      length: this.length,
-      bound: this.bound,
-      noise: this.noise,
-    });
-  }
-  /** Free the accumulator if it was not finished. Idempotent. */
-  dispose(): void {
-    this.done = true;
-    if (this.acc !== undefined) for (const ct of this.acc) this.ctx._free(ct);
-    this.acc = undefined;
-  }
-  /** Same as {@link CkksWeightedSum.dispose}. */
   [Symbol.dispose](): void {
     this.dispose();
   }

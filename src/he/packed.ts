@@ -11,11 +11,31 @@
  * @module
  * @internal
  */
-import { PrivaggError } from '../core/index.ts';
+import { IS_LITTLE_ENDIAN, PrivaggError } from '../core/index.ts';
 import { CT_DATA_OFFSET, PRNG_INFO_BYTES, SEAL_HEADER_BYTES } from './envelope.ts';
 import { writeSealHeader } from './rns.ts';
 
 const FIXED = 1 + 8 + 1 + 64;
+
+/** Little-endian 32-bit words of `bytes` (a copy, aligned). */
+function le32(bytes: Uint8Array): Uint32Array {
+  const words = new Uint32Array(bytes.length >>> 2);
+  if (IS_LITTLE_ENDIAN) new Uint8Array(words.buffer).set(bytes.subarray(0, words.length * 4));
+  else {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+    for (let i = 0; i < words.length; i++) words[i] = view.getUint32(4 * i, true);
+  }
+  return words;
+}
+
+/** The little-endian bytes of 32-bit words. */
+function bytesLE(words: Uint32Array): Uint8Array {
+  if (IS_LITTLE_ENDIAN) return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+  const out = new Uint8Array(words.length * 4);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < words.length; i++) view.setUint32(4 * i, words[i] as number, true);
+  return out;
+}
 
 function bitsOf(q: bigint): number {
   return q.toString(2).length;
@@ -47,29 +67,38 @@ export function packSeeded(
   const prng = dataStart + 8 * primes.length * n;
   out[9] = seal[prng + SEAL_HEADER_BYTES] as number;
   out.set(seal.subarray(prng + SEAL_HEADER_BYTES + 1, prng + PRNG_INFO_BYTES), 10);
-  // bit writer on numbers: accumulator below 2^40
-  let p = FIXED;
-  let acc = 0;
-  let accBits = 0;
-  const put = (value: number, bits: number) => {
-    acc += value * 2 ** accBits;
-    accBits += bits;
-    while (accBits >= 8) {
-      out[p++] = acc % 256;
-      acc = Math.floor(acc / 256);
-      accBits -= 8;
-    }
-  };
-  let w = dataStart;
+  // residues as 32-bit halves (aligned copy; words are little-endian on the wire)
+  const src = le32(seal.subarray(dataStart, dataStart + 8 * primes.length * n));
+  const dst = new Uint32Array((out.length - FIXED) / 4);
+  let wi = 0;
+  let cur = 0;
+  let curBits = 0;
+  let si = 0;
   for (const q of primes) {
     const bits = bitsOf(q);
-    for (let j = 0; j < n; j++, w += 8) {
-      const lo = view.getUint32(w, true);
-      const hi = view.getUint32(w + 4, true);
-      put(lo, Math.min(32, bits));
-      if (bits > 32) put(hi, bits - 32);
+    // each residue as its low min(32, bits) bits, then its high bits - 32 bits if any
+    const lowBits = Math.min(32, bits);
+    const hiBits = bits - 32;
+    for (let j = 0; j < n; j++, si += 2) {
+      const lo = src[si] as number;
+      cur = (cur | (curBits === 32 ? 0 : lo << curBits)) >>> 0;
+      if (curBits + lowBits >= 32) {
+        dst[wi++] = cur;
+        cur = curBits === 0 ? 0 : lo >>> (32 - curBits);
+        curBits = curBits + lowBits - 32;
+      } else curBits += lowBits;
+      if (hiBits > 0) {
+        const hi = src[si + 1] as number;
+        cur = (cur | (hi << curBits)) >>> 0;
+        if (curBits + hiBits >= 32) {
+          dst[wi++] = cur;
+          cur = curBits === 0 ? 0 : hi >>> (32 - curBits);
+          curBits = curBits + hiBits - 32;
+        } else curBits += hiBits;
+      }
     }
   }
+  out.set(bytesLE(dst), FIXED);
   return out;
 }
 
@@ -116,27 +145,37 @@ export function unpackSeeded(
   writeSealHeader(view, p, SEAL_HEADER_BYTES + 8 + 8 * count);
   view.setBigUint64(p + SEAL_HEADER_BYTES, BigInt(count), true);
   p += SEAL_HEADER_BYTES + 8;
-  // bit reader
-  let r = FIXED;
-  let acc = 0;
-  let accBits = 0;
+  // bit reader over 32-bit little-endian words, into 32-bit halves
+  const src = le32(block.subarray(FIXED));
+  const dst = new Uint32Array(2 * count);
+  let ri = 0;
+  let cur = 0;
+  let curBits = 0;
   const take = (bits: number): number => {
-    while (accBits < bits) {
-      acc += (block[r++] as number) * 2 ** accBits;
-      accBits += 8;
+    if (curBits >= bits) {
+      const v = bits === 32 ? cur : cur & (((1 << bits) >>> 0) - 1);
+      cur = bits === 32 ? 0 : cur >>> bits;
+      curBits -= bits;
+      return v >>> 0;
     }
-    const v = acc % 2 ** bits;
-    acc = Math.floor(acc / 2 ** bits);
-    accBits -= bits;
-    return v;
+    const next = src[ri++] as number;
+    const need = bits - curBits;
+    const low = need === 32 ? next : next & (2 ** need - 1);
+    const v = curBits === 0 ? low : (cur | (low << curBits)) >>> 0;
+    cur = need === 32 ? 0 : next >>> need;
+    curBits = 32 - need;
+    return v >>> 0;
   };
+  let di = 0;
   for (const q of primes) {
     const bits = bitsOf(q);
-    for (let j = 0; j < n; j++, p += 8) {
-      view.setUint32(p, take(Math.min(32, bits)), true);
-      view.setUint32(p + 4, bits > 32 ? take(bits - 32) : 0, true);
+    for (let j = 0; j < n; j++, di += 2) {
+      dst[di] = take(Math.min(32, bits));
+      dst[di + 1] = bits > 32 ? take(bits - 32) : 0;
     }
   }
+  out.set(bytesLE(dst), p);
+  p += 8 * count;
   writeSealHeader(view, p, PRNG_INFO_BYTES);
   out[p + SEAL_HEADER_BYTES] = block[9] as number;
   out.set(block.subarray(10, FIXED), p + SEAL_HEADER_BYTES + 1);
