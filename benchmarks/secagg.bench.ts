@@ -93,7 +93,7 @@ async function maskRates(quick: boolean, pool: SecAggWorkerPool): Promise<MaskRo
       const mt = performance.now() - t;
       const rt = rawMaskMs(keys, acc);
       t = performance.now();
-      await addMasks(acc, jobs, 32, d, pool);
+      await addMasks(acc, jobs, 32, d, pool, 0);
       const ut = performance.now() - t;
       t = performance.now();
       await addMasks(acc, jobs, 32, d, undefined);
