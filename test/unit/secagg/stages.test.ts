@@ -145,11 +145,10 @@ describe('malicious tier: consistency check', () => {
       onClientError: (id, e) => errors.push([id, e]),
     });
     expect(errors.length).toBe(1);
-    expect(errors[0]?.[0]).toBe(0);
-    expect(isPrivaggError(errors[0]?.[1]) && (errors[0]?.[1] as PrivaggError).code).toBe(
-      'PROTOCOL_ABORTED',
-    );
-    expect((errors[0]?.[1] as Error).message).toMatch(/does not match this client's survivor list/);
+    const [who, error] = errors[0] as [number, PrivaggError];
+    expect(who).toBe(0);
+    expect(isPrivaggError(error) && error.code).toBe('PROTOCOL_ABORTED');
+    expect(error.message).toMatch(/does not match this client's survivor list/);
     expect(result.sum).toEqual(expectedSum(inputs));
     expect(result.dropped.duringUnmask).toEqual([0]);
   });
