@@ -93,7 +93,7 @@ async function maskRates(quick: boolean, pool: SecAggWorkerPool): Promise<MaskRo
       const mt = performance.now() - t;
       const rt = rawMaskMs(keys, acc);
       t = performance.now();
-      await addMasks(acc, jobs, 32, d, pool, 0);
+      await addMasks(acc, jobs, 32, d, pool);
       const ut = performance.now() - t;
       t = performance.now();
       await addMasks(acc, jobs, 32, d, undefined);
@@ -246,7 +246,7 @@ export async function runSecaggBench(quick = false): Promise<unknown> {
       [
         'd',
         'masking (client, 1 thread)',
-        'unmasking (server, 2 workers)',
+        'unmasking (server: 2 workers from 2M words)',
         'unmasking (1 thread)',
         'raw (1 thread)',
         'mask/raw',
