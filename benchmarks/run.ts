@@ -7,9 +7,13 @@ import { parseArgs } from 'node:util';
 import { machine } from './_shared.ts';
 import { runCoreBench } from './core.bench.ts';
 import { runSecaggBench } from './secagg.bench.ts';
+import { runSharingCt } from './ct/sharing.ct.ts';
+import { runSharingBench } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
+  sharing: runSharingBench,
+  'sharing-ct': runSharingCt,
   secagg: runSecaggBench,
 };
 

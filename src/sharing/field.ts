@@ -25,15 +25,15 @@ export const FIELD_MODULUS = 2147483647;
 
 const P = FIELD_MODULUS;
 const MASK31 = 0x7fffffff;
-const TWO31 = 2147483648;
+const INV_TWO31 = 1 / 2147483648;
 
 /**
- * @internal Fold a non-negative integer x < 2^53 with 2^31 = 1 (mod p): the result is congruent
- * to x and below 2^31 + 2^22. `x & MASK31` is exact: ToInt32 reduces modulo 2^32 exactly.
+ * @internal Fold a non-negative integer x < 2^53 with 2^31 = 1 (mod p): with h = floor(x / 2^31),
+ * x - h p = (x mod 2^31) + h is congruent to x and below 2^31 + 2^22. Scaling by 2^-31 and
+ * flooring are exact on doubles.
  */
 export function fold(x: number): number {
-  const lo = x & MASK31;
-  return (x - lo) / TWO31 + lo;
+  return x - Math.floor(x * INV_TWO31) * P;
 }
 
 /** @internal Reduce r in [0, 2^31 + 2^22) to [0, p), branch-free. */

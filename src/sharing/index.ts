@@ -21,7 +21,14 @@ export {
   shamirShare,
   shamirReconstruct,
 } from './shamir.ts';
-export { type ReconstructBytesOptions, shareBytes, reconstructBytes } from './bytes-shamir.ts';
+export {
+  type ReconstructBytesOptions,
+  type DecodeFieldShareOptions,
+  shareBytes,
+  reconstructBytes,
+  encodeFieldShare,
+  decodeFieldShare,
+} from './bytes-shamir.ts';
 export {
   MAX_SECRET_BYTES,
   type SplitOptions,
@@ -30,3 +37,34 @@ export {
   combine,
   parseShare,
 } from './split.ts';
+export {
+  type AdditiveModulus,
+  type AdditiveShareOptions,
+  type AdditiveCombineOptions,
+  additiveShare,
+  additiveCombine,
+  additiveReshare,
+  shamirToAdditive,
+  type WideVector,
+  type WideShareOptions,
+  additiveShareWide,
+  additiveCombineWide,
+  additiveReshareWide,
+} from './additive.ts';
+export {
+  type RobustReconstructOptions,
+  type RobustResult,
+  type RobustCombineResult,
+  robustReconstruct,
+  robustCombine,
+} from './robust.ts';
+export {
+  VSS_GROUP_ORDER,
+  type VssScheme,
+  type VssDealOptions,
+  type VssDealing,
+  type VssReconstructResult,
+  vssDeal,
+  vssVerify,
+  vssReconstruct,
+} from './vss.ts';

@@ -27,10 +27,41 @@ export function packedLength(byteLength: number): number {
   return Math.ceil((8 * byteLength) / 30);
 }
 
-/** @internal Pack without validation. */
+/** @internal Pack without validation: 15-byte groups become 4 elements, the tail bit by bit. */
 export function packBytes(bytes: Uint8Array): Uint32Array {
-  const out = new Uint32Array(Math.ceil((8 * bytes.length) / 30));
-  for (let i = 0; i < bytes.length; i++) {
+  const n = bytes.length;
+  const out = new Uint32Array(Math.ceil((8 * n) / 30));
+  const groups = Math.floor(n / 15);
+  for (let g = 0; g < groups; g++) {
+    const i = 15 * g;
+    const o = 4 * g;
+    const b3 = bytes[i + 3] as number;
+    const b7 = bytes[i + 7] as number;
+    const b11 = bytes[i + 11] as number;
+    out[o] =
+      (bytes[i] as number) |
+      ((bytes[i + 1] as number) << 8) |
+      ((bytes[i + 2] as number) << 16) |
+      ((b3 & 0x3f) << 24);
+    out[o + 1] =
+      (b3 >>> 6) |
+      ((bytes[i + 4] as number) << 2) |
+      ((bytes[i + 5] as number) << 10) |
+      ((bytes[i + 6] as number) << 18) |
+      ((b7 & 0xf) << 26);
+    out[o + 2] =
+      (b7 >>> 4) |
+      ((bytes[i + 8] as number) << 4) |
+      ((bytes[i + 9] as number) << 12) |
+      ((bytes[i + 10] as number) << 20) |
+      ((b11 & 0x3) << 28);
+    out[o + 3] =
+      (b11 >>> 2) |
+      ((bytes[i + 12] as number) << 6) |
+      ((bytes[i + 13] as number) << 14) |
+      ((bytes[i + 14] as number) << 22);
+  }
+  for (let i = 15 * groups; i < n; i++) {
     const b = bytes[i] as number;
     const bit = 8 * i;
     const q = Math.floor(bit / 30);
@@ -48,13 +79,37 @@ export function packBytes(bytes: Uint8Array): Uint32Array {
 export function unpackBytes(elements: Uint32Array, byteLength: number): Uint8Array | undefined {
   if (elements.length !== Math.ceil((8 * byteLength) / 30)) return undefined;
   const out = new Uint8Array(byteLength);
-  for (let i = 0; i < byteLength; i++) {
+  const groups = Math.floor(byteLength / 15);
+  for (let g = 0; g < groups; g++) {
+    const i = 15 * g;
+    const o = 4 * g;
+    const l0 = elements[o] as number;
+    const l1 = elements[o + 1] as number;
+    const l2 = elements[o + 2] as number;
+    const l3 = elements[o + 3] as number;
+    out[i] = l0;
+    out[i + 1] = l0 >>> 8;
+    out[i + 2] = l0 >>> 16;
+    out[i + 3] = (l0 >>> 24) | (l1 << 6);
+    out[i + 4] = l1 >>> 2;
+    out[i + 5] = l1 >>> 10;
+    out[i + 6] = l1 >>> 18;
+    out[i + 7] = (l1 >>> 26) | (l2 << 4);
+    out[i + 8] = l2 >>> 4;
+    out[i + 9] = l2 >>> 12;
+    out[i + 10] = l2 >>> 20;
+    out[i + 11] = (l2 >>> 28) | (l3 << 2);
+    out[i + 12] = l3 >>> 6;
+    out[i + 13] = l3 >>> 14;
+    out[i + 14] = l3 >>> 22;
+  }
+  for (let i = 15 * groups; i < byteLength; i++) {
     const bit = 8 * i;
     const q = Math.floor(bit / 30);
     const r = bit - 30 * q;
     let v = (elements[q] as number) >>> r;
     if (r > 22) v |= (elements[q + 1] as number) << (30 - r);
-    out[i] = v & 0xff;
+    out[i] = v;
   }
   let bad = 0;
   for (let k = 0; k < elements.length; k++) bad |= (elements[k] as number) >>> 30;

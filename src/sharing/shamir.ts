@@ -170,6 +170,13 @@ export function lagrangeCoefficients(indices: readonly number[], at = 0): Uint32
   return coefficientsAt(indices, barycentricWeights(indices), at);
 }
 
+/** The most Horner steps acc * x + c that stay exact from acc < 2^32: (x + 1)^group <= 2^21. */
+function lazyGroup(x: number): number {
+  let group = 1;
+  while ((x + 1) ** (group + 1) <= 2 ** 21) group++;
+  return group;
+}
+
 /** Coefficient words per block of coordinates in the sharing kernel (64 KiB). */
 const BLOCK_WORDS = 16384;
 
@@ -201,11 +208,18 @@ export function shareKernel(
       const x = indices[s] as number;
       const out = outs[s] as Uint32Array;
       if (x < 65536) {
-        // acc stays below 2^31 + 2^17, so acc * x + c < 2^48: one fold per step
+        // Lazy reduction: from acc < 2^32, `group` unreduced steps acc * x + c stay below
+        // 2^32 (x + 1)^group <= 2^53, so one fold per group of steps keeps every value exact.
+        const group = lazyGroup(x);
         for (let j = 0; j < len; j++) {
           const base = j * m;
           let acc = 0;
-          for (let k = m - 1; k >= 0; k--) acc = fold(acc * x + (c[base + k] as number));
+          let k = m - 1;
+          while (k >= 0) {
+            const stop = Math.max(k - group, -1);
+            for (; k > stop; k--) acc = acc * x + (c[base + k] as number);
+            acc = fold(acc);
+          }
           out[j0 + j] = reduce(fold(acc * x + (secret[j0 + j] as number)));
         }
       } else {
@@ -422,9 +436,9 @@ export function shamirReconstruct(
       'INSUFFICIENT_SHARES',
       `${shares.length} shares given, the threshold is ${options.threshold}`,
     );
-  const from = options.from ?? 0;
+  const from = options.from === undefined ? 0 : options.from;
   aInteger('from', from, 0, length);
-  const to = options.to ?? length;
+  const to = options.to === undefined ? length : options.to;
   aInteger('to', to, from, length);
   return interpolateChecked(shares, options.threshold, from, to);
 }

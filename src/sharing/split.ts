@@ -15,6 +15,8 @@ import {
   aInteger,
   aOptions,
   ByteReader,
+  bytesToWordsLE,
+  IS_LITTLE_ENDIAN,
   ByteWriter,
   drawBytes,
   equalBytes,
@@ -116,13 +118,20 @@ function decodeShare(bytes: unknown, which: string): DecodedShare {
     const count = packedLength(byteLength);
     if (r.remaining !== 4 + 4 * count)
       throw new PrivaggError('MALFORMED_MESSAGE', 'share length does not match its byteLength');
-    const value = r.u32Array(count, count);
+    if (r.u32() !== count)
+      throw new PrivaggError('MALFORMED_MESSAGE', 'element count does not match byteLength');
+    // one copy of the element bytes, viewed as words (the copy is fresh, so aligned)
+    const raw = r.raw(4 * count);
     r.end();
+    const value = IS_LITTLE_ENDIAN
+      ? new Uint32Array(raw.buffer, raw.byteOffset, count)
+      : bytesToWordsLE(raw);
     if (!isFieldVector(value))
       throw new PrivaggError('MALFORMED_MESSAGE', 'share has elements outside the field');
     return { version, splitId, threshold, index, byteLength, value };
   } catch (e) {
-    if (e instanceof PrivaggError) throw new PrivaggError(e.code, `${which}: ${e.message}`);
+    if (e instanceof PrivaggError)
+      throw new PrivaggError(e.code, `${which}: ${e.message}`, { cause: e });
     throw e;
   }
 }
@@ -226,11 +235,23 @@ export function parseShare(share: Uint8Array): ShareInfo {
  * @public
  */
 export function combine(shares: readonly Uint8Array[]): Uint8Array {
+  const { list, threshold, byteLength } = decodeSplit(shares);
+  const packed = interpolateChecked(list, threshold, 0, (list[0] as ShamirShare).value.length);
+  for (const d of list) d.value.fill(0);
+  return unpackOrThrow(packed, byteLength);
+}
+
+/** @internal Decode shares of one split: checks encoding, split identity, duplicates, count. */
+export function decodeSplit(shares: unknown): {
+  list: ShamirShare[];
+  threshold: number;
+  byteLength: number;
+} {
   if (!Array.isArray(shares)) throw new TypeError('"shares" expected an array of Uint8Array');
   if (shares.length === 0) throw new PrivaggError('INSUFFICIENT_SHARES', 'no shares given');
   if (shares.length > MAX_SHARES)
     throw new PrivaggError('MALFORMED_MESSAGE', `more than ${MAX_SHARES} shares given`);
-  const decoded = shares.map((s, i) => decodeShare(s, `shares[${i}]`));
+  const decoded = shares.map((s: unknown, i) => decodeShare(s, `shares[${i}]`));
   const first = decoded[0] as DecodedShare;
   const seen = new Set<number>();
   for (const d of decoded) {
@@ -249,11 +270,17 @@ export function combine(shares: readonly Uint8Array[]): Uint8Array {
       'INSUFFICIENT_SHARES',
       `${decoded.length} shares given, the threshold is ${first.threshold}`,
     );
-  const list: ShamirShare[] = decoded.map((d) => ({ index: d.index, value: d.value }));
-  const packed = interpolateChecked(list, first.threshold, 0, first.value.length);
-  const secret = unpackBytes(packed, first.byteLength);
+  return {
+    list: decoded.map((d) => ({ index: d.index, value: d.value })),
+    threshold: first.threshold,
+    byteLength: first.byteLength,
+  };
+}
+
+/** @internal Unpack a reconstructed secret (zeroing `packed`), MALFORMED_MESSAGE if invalid. */
+export function unpackOrThrow(packed: Uint32Array, byteLength: number): Uint8Array {
+  const secret = unpackBytes(packed, byteLength);
   packed.fill(0);
-  for (const d of decoded) d.value.fill(0);
   if (secret === undefined)
     throw new PrivaggError(
       'MALFORMED_MESSAGE',

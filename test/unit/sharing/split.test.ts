@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { deterministicRngForTesting, isPrivaggError } from '../../../src/index.ts';
+import { deterministicRngForTesting } from '../../../src/index.ts';
 import { combine, parseShare, split } from '../../../src/sharing/index.ts';
+import { errorCode as code, throwsDocumented } from '../../helpers/error-code.ts';
 import { HOSTILE_VALUES } from '../../helpers/hostile.ts';
-
-function code(f: () => unknown): string {
-  try {
-    f();
-  } catch (e) {
-    if (isPrivaggError(e)) return e.code;
-    throw e;
-  }
-  throw new Error('expected a PrivaggError');
-}
 
 const rng = () => deterministicRngForTesting(new Uint8Array(32).fill(9));
 
@@ -72,18 +63,8 @@ describe('split / combine', () => {
       ];
       for (const [k, f] of cases.entries()) {
         if (k === 4 && value === undefined) continue; // undefined rng means the default
-        let thrown: unknown;
-        try {
-          f();
-        } catch (e) {
-          thrown = e;
-        }
         // a function as rng is a valid type but breaks the Rng contract: TypeError
-        const ok =
-          thrown instanceof TypeError ||
-          thrown instanceof RangeError ||
-          (isPrivaggError(thrown) && k === 5);
-        expect(ok, `${name} #${k}`).toBe(true);
+        expect(throwsDocumented(f, k === 5), `${name} #${k}`).toBe(true);
       }
     }
     expect(() => split(new Uint8Array(4), { threshold: 1, shares: 3 })).toThrow(RangeError);
