@@ -203,7 +203,7 @@ export class SecAggClient {
    * The AdvertiseKeys message: two fresh X25519 public keys (share encryption, pairwise masks),
    * signed with Ed25519 in the malicious tier.
    * @returns the message for the server
-   * @throws {@link PrivaggError} `PROTOCOL_ABORTED` when called twice
+   * @throws {@link index.PrivaggError} `PROTOCOL_ABORTED` when called twice
    */
   start(): Uint8Array {
     if (this.started) throw aborted('start() was already called');
@@ -233,7 +233,7 @@ export class SecAggClient {
    * none: the signature list of the consistency check).
    * @param message - untrusted bytes from the server
    * @returns the reply, or `undefined`
-   * @throws {@link PrivaggError} `MALFORMED_MESSAGE` for a malformed, unexpected or out-of-order
+   * @throws {@link index.PrivaggError} `MALFORMED_MESSAGE` for a malformed, unexpected or out-of-order
    *   message (the client stays where it was); `PROTOCOL_ABORTED` when the message breaks the
    *   protocol (the client is aborted from then on)
    */

@@ -11,6 +11,7 @@ export {
   type SecAggPlan,
   type SecAggPlanOptions,
   type SecAggPlusFinderOptions,
+  type SecAggPlusParameters,
   planSecAgg,
   findSecAggPlusParameters,
 } from './params.ts';
@@ -27,6 +28,9 @@ export { SecAggWorkerPool } from './pool.ts';
 export {
   type SecAggDropouts,
   type SecAggMaliciousServer,
+  type SecAggUnmaskRequest,
+  type SecAggForwardedShare,
+  type SecAggRevealedShare,
   type SecAggSimulationOptions,
   type SecAggSimulationResult,
   simulateSecAgg,

@@ -245,6 +245,20 @@ export interface SecAggPlusFinderOptions {
 }
 
 /**
+ * What {@link findSecAggPlusParameters} returns.
+ * @since 0.1.0
+ * @public
+ */
+export interface SecAggPlusParameters {
+  /** Graph degree k (even; `clients - 1` for the complete graph). */
+  readonly neighbors: number;
+  /** Shamir threshold t. */
+  readonly threshold: number;
+  /** Whether no sparse graph met the requirements and the complete graph is returned. */
+  readonly complete: boolean;
+}
+
+/**
  * The SecAgg+ parameter finder (Bell et al. 2020): the smallest even degree k of a random Harary
  * graph, and a threshold t, such that except with probability 2^-securityBits the honest
  * surviving clients stay connected and no client has t corrupt neighbours, and except with
@@ -255,7 +269,7 @@ export interface SecAggPlusFinderOptions {
  * @returns `{ neighbors, threshold, complete }`
  * @throws {@link !TypeError} for wrong option types or unknown options
  * @throws {@link !RangeError} for out-of-range rates, sizes or bit counts
- * @throws {@link PrivaggError} `INVALID_PARAMETER` when no graph and threshold meet the requirements
+ * @throws {@link index.PrivaggError} `INVALID_PARAMETER` when no graph and threshold meet the requirements
  * @example
  * ```ts
  * import { findSecAggPlusParameters } from 'privagg/secagg';
@@ -265,11 +279,7 @@ export interface SecAggPlusFinderOptions {
  * @since 0.1.0
  * @public
  */
-export function findSecAggPlusParameters(options: SecAggPlusFinderOptions): {
-  neighbors: number;
-  threshold: number;
-  complete: boolean;
-} {
+export function findSecAggPlusParameters(options: SecAggPlusFinderOptions): SecAggPlusParameters {
   aOptions('options', options, [
     'clients',
     'dropoutRate',
@@ -334,7 +344,7 @@ function aTier(tier: unknown): asserts tier is SecAggTier {
  * @returns a frozen {@link SecAggPlan}
  * @throws {@link !TypeError} for wrong option types or unknown options
  * @throws {@link !RangeError} for out-of-range sizes, bits or rates
- * @throws {@link PrivaggError} `OVERFLOW` when the sum can wrap the ring, `INVALID_PARAMETER`
+ * @throws {@link index.PrivaggError} `OVERFLOW` when the sum can wrap the ring, `INVALID_PARAMETER`
  *   for an unsafe threshold or an infeasible graph
  * @example
  * ```ts

@@ -115,7 +115,7 @@ export class SecAggWorkerPool {
   /**
    * @param threads - how many worker threads, 1 to 64
    * @throws {@link !RangeError} when `threads` is out of range
-   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` outside Node (no `node:worker_threads`)
+   * @throws {@link index.PrivaggError} `BACKEND_UNAVAILABLE` outside Node (no `node:worker_threads`)
    */
   constructor(threads: number) {
     aInteger('threads', threads, 1, 64);
@@ -203,6 +203,9 @@ export class SecAggWorkerPool {
   }
 }
 
+/** @internal Smallest job (masks x words) worth sending to the pool. */
+export const POOL_MIN_WORDS: number = 1 << 21;
+
 /**
  * @internal `acc + sum of sign * mask` over all `dimension` elements, in place: on the pool, cut
  * into one contiguous coordinate range per thread; without one, in this thread.
@@ -213,8 +216,10 @@ export async function addMasks(
   ringBits: number,
   dimension: number,
   pool: SecAggWorkerPool | undefined,
+  minWords: number = POOL_MIN_WORDS,
 ): Promise<Uint32Array> {
-  if (pool === undefined || jobs.length === 0) {
+  // below ~2M mask words the messaging costs more than the threads save
+  if (pool === undefined || jobs.length === 0 || jobs.length * acc.length < minWords) {
     await applyMasks(acc, jobs, ringBits, 0);
     return acc;
   }

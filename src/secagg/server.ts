@@ -82,9 +82,13 @@ export interface SecAggRejection {
  * @public
  */
 export interface SecAggDropped {
+  /** Advertised keys, never shared them. */
   readonly afterAdvertiseKeys: readonly number[];
+  /** Shared keys, never sent a masked input (their inputs are not in the sum). */
   readonly afterShareKeys: readonly number[];
+  /** Sent a masked input (included in the sum), then did not answer. */
   readonly afterMaskedInput: readonly number[];
+  /** Signed the survivor list, then sent no unmask response (malicious tier). */
   readonly duringUnmask: readonly number[];
 }
 
@@ -415,7 +419,7 @@ export class SecAggServer {
    * Close the current stage and return the messages to deliver, by client id (each client gets
    * its messages in order). Call it when a deadline passes or every expected client answered.
    * @returns the outgoing messages
-   * @throws {@link PrivaggError} `PROTOCOL_ABORTED` when fewer than `threshold` clients survive
+   * @throws {@link index.PrivaggError} `PROTOCOL_ABORTED` when fewer than `threshold` clients survive
    *   the stage (the round is over, with no output), or when called in the unmasking stage or
    *   after the round ended
    */
@@ -500,7 +504,7 @@ export class SecAggServer {
    * Close the unmasking stage: reconstruct the survivors' self-mask seeds and the dropped
    * clients' masking keys from the revealed shares, remove every mask, and return the sum.
    * @returns the {@link SecAggResult}
-   * @throws {@link PrivaggError} `PROTOCOL_ABORTED` when some secret has fewer than `threshold`
+   * @throws {@link index.PrivaggError} `PROTOCOL_ABORTED` when some secret has fewer than `threshold`
    *   revealed shares, a reconstructed key does not match its advertised public key, or the
    *   round is not in the unmasking stage
    */

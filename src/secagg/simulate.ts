@@ -51,6 +51,44 @@ export interface SecAggDropouts {
 }
 
 /**
+ * The lists of an unmask request: whose self-seed shares and whose masking-key shares to reveal.
+ * @since 0.1.0
+ * @public
+ */
+export interface SecAggUnmaskRequest {
+  /** Clients whose masked input arrived: reveal their self-seed shares. */
+  alive: number[];
+  /** Clients that dropped after sharing keys: reveal their masking-key shares. */
+  dropped: number[];
+}
+
+/**
+ * A sealed share as the server forwards it.
+ * @since 0.1.0
+ * @public
+ */
+export interface SecAggForwardedShare {
+  /** The client that sealed it. */
+  sender: number;
+  /** AES-256-GCM ciphertext and tag. */
+  ciphertext: Uint8Array;
+}
+
+/**
+ * A share a client revealed in unmasking.
+ * @since 0.1.0
+ * @public
+ */
+export interface SecAggRevealedShare {
+  /** Whose secret it is a share of. */
+  owner: number;
+  /** A share of the owner's self-mask seed, or of its masking secret key. */
+  kind: 'self-seed' | 'masking-key';
+  /** The share bytes. */
+  share: Uint8Array;
+}
+
+/**
  * Hooks that turn the simulated server malicious. Each one rewrites what one client receives.
  * @since 0.1.0
  * @public
@@ -62,10 +100,7 @@ export interface SecAggMaliciousServer {
    * @param clientIndex - the recipient
    * @returns the lists to send instead
    */
-  rewriteUnmaskRequest?(
-    request: { alive: number[]; dropped: number[] },
-    clientIndex: number,
-  ): { alive: number[]; dropped: number[] };
+  rewriteUnmaskRequest?(request: SecAggUnmaskRequest, clientIndex: number): SecAggUnmaskRequest;
   /**
    * Rewrite the survivor list of the consistency check (malicious tier only).
    * @param survivors - the honest list
@@ -80,18 +115,15 @@ export interface SecAggMaliciousServer {
    * @returns the list to send instead (sorted by sender before sending)
    */
   rewriteForwardedShares?(
-    shares: { sender: number; ciphertext: Uint8Array }[],
+    shares: SecAggForwardedShare[],
     clientIndex: number,
-  ): { sender: number; ciphertext: Uint8Array }[];
+  ): SecAggForwardedShare[];
   /**
    * See what a client revealed in unmasking.
    * @param clientIndex - the responder
    * @param shares - each revealed share: its owner, whether it is a self-seed or a masking-key share, and its bytes
    */
-  observeUnmaskResponse?(
-    clientIndex: number,
-    shares: { owner: number; kind: 'self-seed' | 'masking-key'; share: Uint8Array }[],
-  ): void;
+  observeUnmaskResponse?(clientIndex: number, shares: SecAggRevealedShare[]): void;
 }
 
 /**
@@ -210,7 +242,7 @@ function dropoutSets(dropouts: SecAggDropouts, n: number): Map<keyof SecAggDropo
  * @throws {@link !TypeError} for wrong option types or unknown options
  * @throws {@link !RangeError} for out-of-range options or inputs (an input above
  *   `maxInputValue` is refused, never clipped)
- * @throws {@link PrivaggError} `OVERFLOW` when the plan can wrap the ring, `INVALID_PARAMETER`
+ * @throws {@link index.PrivaggError} `OVERFLOW` when the plan can wrap the ring, `INVALID_PARAMETER`
  *   for an unsafe threshold, `PROTOCOL_ABORTED` when the round must abort
  * @example
  * ```ts

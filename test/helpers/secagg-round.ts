@@ -24,6 +24,10 @@ export interface RoundOptions {
   seed?: number;
   /** Called before and after the honest messages of each client-to-server stage. */
   inject?: (server: SecAggServer, captured: readonly Captured[], stage: number) => void;
+  /** Rewrite a server-to-client message before delivery. */
+  tamper?: (to: number, bytes: Uint8Array) => Uint8Array;
+  /** Receives client errors; without it a client error fails the round. */
+  onClientError?: (id: number, error: unknown) => void;
 }
 
 export function smallPlan(
@@ -111,9 +115,17 @@ export async function runRound(options: RoundOptions = {}): Promise<{
     const out = server.advance();
     options.inject?.(server, captured, stage);
     for (const [id, messages] of out)
-      for (const m of messages) {
+      for (const raw of messages) {
+        const m = options.tamper ? options.tamper(id, raw) : raw;
         captured.push({ from: -1, bytes: m });
-        const reply = await (clients[id] as SecAggClient).receive(m);
+        let reply: Uint8Array | undefined;
+        try {
+          reply = await (clients[id] as SecAggClient).receive(m);
+        } catch (e) {
+          if (!options.onClientError) throw e;
+          options.onClientError(id, e);
+          break;
+        }
         if (reply !== undefined) send(id, reply);
       }
     options.inject?.(server, captured, stage++);

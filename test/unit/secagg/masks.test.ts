@@ -63,7 +63,7 @@ describe('mask loops', () => {
         const a = start.slice();
         const b = start.slice();
         applyMasksSync(a, jobs, bits, 0);
-        await addMasks(b, jobs, bits, 1001, pool);
+        await addMasks(b, jobs, bits, 1001, pool, 0);
         expect(reduceRing(b, bits)).toEqual(reduceRing(a, bits));
       }
     } finally {

@@ -96,13 +96,17 @@ describe('secure aggregation (issue 5, tests 1-10)', () => {
     expect(r.sum).toEqual(plainSum(inputs, range(0, 100)));
   });
 
-  for (const neighbors of ['all', 'auto'] as const)
-    it(`4. 10% drop at AdvertiseKeys, ShareKeys and after masked input (${neighbors}): exact`, async () => {
-      const inputs = makeInputs(100, 1000, 65535, 4);
+  for (const [neighbors, n] of [
+    ['all', 60],
+    ['auto', 100],
+  ] as const)
+    it(`4. 10% drop at AdvertiseKeys, ShareKeys and after masked input (${neighbors}, n=${n}): exact`, async () => {
+      const inputs = makeInputs(n, 1000, 65535, 4);
+      const tenth = n / 10;
       const dropouts = {
-        afterAdvertiseKeys: range(0, 10),
-        afterShareKeys: range(10, 20),
-        afterMaskedInput: range(20, 30),
+        afterAdvertiseKeys: range(0, tenth),
+        afterShareKeys: range(tenth, 2 * tenth),
+        afterMaskedInput: range(2 * tenth, 3 * tenth),
       };
       const r = await simulateSecAgg({
         inputs,
@@ -111,14 +115,9 @@ describe('secure aggregation (issue 5, tests 1-10)', () => {
         dropouts,
         rng: seeded(4),
       });
-      const included = range(20, 100);
+      const included = range(2 * tenth, n);
       expect(r.survivors).toEqual(included);
-      expect(r.dropped).toEqual({
-        afterAdvertiseKeys: range(0, 10),
-        afterShareKeys: range(10, 20),
-        afterMaskedInput: range(20, 30),
-        duringUnmask: [],
-      });
+      expect(r.dropped).toEqual({ ...dropouts, duringUnmask: [] });
       expect(r.sum).toEqual(plainSum(inputs, included));
     });
 
@@ -287,6 +286,26 @@ describe('secure aggregation (issue 5, tests 1-10)', () => {
     expect(e.message).toMatch(/signed the survivor list/);
     // the clients shown the shortened list signed it; the server could not use their signatures
     expect(refused).toEqual([]);
+  });
+
+  it('8b. a survivor list changed for one client: its signature is refused and reported; the round completes', async () => {
+    const inputs = makeInputs(10, 50, 1000, 15);
+    const r = await simulateSecAgg({
+      inputs,
+      neighbors: 'all',
+      tier: 'malicious',
+      corruptFraction: 0,
+      dropoutRate: 0.2,
+      maliciousServer: {
+        rewriteSurvivors: (ids, to) => (to === 4 ? ids.filter((x) => x !== 7) : ids),
+      },
+      rng: seeded(15),
+    });
+    expect(r.rejections.map((x) => [x.clientId, x.reason])).toEqual([
+      [4, 'consistency signature does not verify'],
+    ]);
+    expect(r.dropped.afterMaskedInput).toEqual([4]);
+    expect(r.sum).toEqual(plainSum(inputs, range(0, 10)));
   });
 
   describe('9. shares forwarded wrongly fail authentication and the receiver aborts', () => {

@@ -131,6 +131,29 @@ describe('client: state machine', () => {
   });
 });
 
+describe('malicious tier: consistency check', () => {
+  it('a client shown a signature over another survivor list aborts; the round goes on without it', async () => {
+    const errors: [number, unknown][] = [];
+    const { result, inputs } = await runRound({
+      tier: 'malicious',
+      tamper: (to, bytes) => {
+        if (to !== 0 || peekType(bytes) !== MessageType.SignatureList) return bytes;
+        const out = bytes.slice();
+        out[4 + 32 + 4 + 4 + 10] = (out[4 + 32 + 4 + 4 + 10] as number) ^ 1; // first signature
+        return out;
+      },
+      onClientError: (id, e) => errors.push([id, e]),
+    });
+    expect(errors.length).toBe(1);
+    const [who, error] = errors[0] as [number, PrivaggError];
+    expect(who).toBe(0);
+    expect(isPrivaggError(error) && error.code).toBe('PROTOCOL_ABORTED');
+    expect(error.message).toMatch(/does not match this client's survivor list/);
+    expect(result.sum).toEqual(expectedSum(inputs));
+    expect(result.dropped.duringUnmask).toEqual([0]);
+  });
+});
+
 describe('client: the double-masking rule (every honest client refuses)', () => {
   const inputs = inputsFor(8, 4, 5);
   type Rewrite = (

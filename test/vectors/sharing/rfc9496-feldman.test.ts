@@ -45,3 +45,24 @@ describe('RFC 9496 A.1 ristretto255 multiples as Feldman commitments', () => {
       expect(vssReconstruct(shares.slice(1), commitments).secret).toBe(BigInt(s));
     });
 });
+
+describe('Pedersen generator H', () => {
+  it('is hash_to_ristretto255 (RFC 9380) of "privagg/sharing/pedersen/H" under the documented DST', async () => {
+    const { ristretto255_hasher } = await import('@noble/curves/ed25519.js');
+    const h = ristretto255_hasher.hashToCurve(
+      new TextEncoder().encode('privagg/sharing/pedersen/H'),
+      {
+        DST: 'privagg-v1-ristretto255-pedersen-generator',
+      },
+    );
+    // secret 0 with blinding b_0 = 1 commits to exactly H
+    const { commitments } = vssDeal(
+      0n,
+      { threshold: 1, shares: 1, scheme: 'pedersen' },
+      scalarRng(1),
+    );
+    expect(toHex(commitments)).toBe(`5041012202${'01000000'}${toHex(h.toBytes())}`);
+    // and H is neither the identity nor a small multiple of B
+    expect(multiples).not.toContain(toHex(h.toBytes()));
+  });
+});
