@@ -48,3 +48,20 @@ export {
   ZcdpFilter,
 } from './accountants/filter.ts';
 export { type SearchNoiseMultiplierOptions, searchNoiseMultiplier } from './accountants/search.ts';
+export type { Measurement } from './measurement.ts';
+export { type LaplaceOptions, makeLaplace } from './mechanisms/laplace.ts';
+export { type GaussianOptions, makeGaussian } from './mechanisms/gaussian.ts';
+export {
+  type RandomizedResponseOptions,
+  makeRandomizedResponse,
+} from './mechanisms/randomized-response.ts';
+export { type PermuteAndFlipOptions, makePermuteAndFlip } from './mechanisms/permute-and-flip.ts';
+export {
+  type ClipResult,
+  type BatchClipResult,
+  type AdaptiveClipOptions,
+  clipL2,
+  clipLinf,
+  clipL2Batch,
+  AdaptiveClipNorm,
+} from './mechanisms/clipping.ts';
