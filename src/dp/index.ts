@@ -65,3 +65,4 @@ export {
   clipL2Batch,
   AdaptiveClipNorm,
 } from './mechanisms/clipping.ts';
+export { type PldOptions, PldAccountant } from './accountants/pld.ts';
