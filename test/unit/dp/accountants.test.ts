@@ -282,6 +282,12 @@ describe('searchNoiseMultiplier', () => {
     expect(at(z)).toBeLessThanOrEqual(8);
     expect(at(z * (1 - 1e-4))).toBeGreaterThan(8);
   });
+  it('with the PLD accountant it needs less noise than with RDP', () => {
+    const opts = { targetEpsilon: 2, delta: 1e-5, samplingRate: 0.05, steps: 20, tolerance: 2e-2 };
+    const pld = searchNoiseMultiplier({ ...opts, accountant: 'pld' });
+    const rdp = searchNoiseMultiplier(opts);
+    expect(pld).toBeLessThan(rdp);
+  });
   it('refuses an unreachable target', () => {
     try {
       searchNoiseMultiplier({ targetEpsilon: 1e-9, delta: 1e-12, samplingRate: 1, steps: 1e9 });
