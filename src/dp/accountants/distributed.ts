@@ -161,3 +161,35 @@ function aOrder(order: unknown): asserts order is number {
   if (!(order > 1) || !Number.isFinite(order))
     throw new RangeError(`"order" expected a finite number > 1, got ${order}`);
 }
+
+/**
+ * @internal The RDP at integer order `alpha` of a mechanism with RDP curve `eps` under Poisson
+ * subsampling with rate q (Zhu and Wang 2019, the general upper bound for Poisson subsampling):
+ * 1/(alpha-1) ln[(1-q)^(alpha-1)(alpha q - q + 1) + C(alpha,2) q^2 (1-q)^(alpha-2) e^eps(2)
+ * + 3 sum_{l=3}^{alpha} C(alpha,l) (1-q)^(alpha-l) q^l e^((l-1) eps(l))], capped by eps(alpha).
+ * A fractional order is bounded by the next integer (RDP is non-decreasing in the order).
+ */
+export function poissonSubsampledRdp(
+  q: number,
+  eps: (order: number) => number,
+  order: number,
+): number {
+  const alpha = Math.ceil(order);
+  const unamplified = eps(alpha);
+  if (q === 1 || alpha < 2) return unamplified;
+  const lq = Math.log(q);
+  const l1q = Math.log1p(-q);
+  const terms: number[] = [
+    (alpha - 1) * l1q + Math.log(alpha * q - q + 1),
+    Math.log((alpha * (alpha - 1)) / 2) + 2 * lq + (alpha - 2) * l1q + eps(2),
+  ];
+  let logBinom = Math.log((alpha * (alpha - 1)) / 2);
+  for (let l = 3; l <= alpha; l++) {
+    logBinom += Math.log(alpha - l + 1) - Math.log(l);
+    terms.push(Math.log(3) + logBinom + (alpha - l) * l1q + l * lq + (l - 1) * eps(l));
+  }
+  const max = Math.max(...terms);
+  let sum = 0;
+  for (const t of terms) sum += Math.exp(t - max);
+  return Math.min(unamplified, (max + Math.log(sum)) / (alpha - 1));
+}

@@ -10,6 +10,7 @@ import { logAdd, logErfc, logSub } from './_math.ts';
 import {
   type DistributedDiscreteGaussianOptions,
   distributedDiscreteGaussianRdp,
+  poissonSubsampledRdp,
   type SkellamPrivacyOptions,
   skellamRdp,
 } from './distributed.ts';
@@ -348,41 +349,64 @@ export class RdpAccountant {
   }
 
   /**
-   * Compose `steps` releases of the distributed discrete Gaussian sum (no subsampling).
-   * @param options - {@link DistributedDiscreteGaussianOptions} plus `steps` (default 1)
+   * Compose `steps` releases of the distributed discrete Gaussian sum, optionally with Poisson
+   * sampling of clients at `samplingRate` (Zhu-Wang general bound at integer orders; fractional
+   * orders use the next integer).
+   * @param options - {@link DistributedDiscreteGaussianOptions} plus `steps` (default 1) and
+   *   `samplingRate` (default 1)
    * @returns this accountant
    * @throws {@link !TypeError} when options are missing, of the wrong type or unknown
    * @throws {@link !RangeError} when a value is out of range
    */
   distributedDiscreteGaussian(
-    options: DistributedDiscreteGaussianOptions & { readonly steps?: number },
+    options: DistributedDiscreteGaussianOptions & {
+      readonly steps?: number;
+      readonly samplingRate?: number;
+    },
   ): this {
-    const { steps = 1, ...rest } = (options ?? {}) as DistributedDiscreteGaussianOptions & {
+    const {
+      steps = 1,
+      samplingRate = 1,
+      ...rest
+    } = (options ?? {}) as DistributedDiscreteGaussianOptions & {
       steps?: number;
+      samplingRate?: number;
     };
     aSteps('steps', steps);
+    aSamplingRate('samplingRate', samplingRate);
     distributedDiscreteGaussianRdp(rest, 2); // validates
+    const eps = (a: number): number => distributedDiscreteGaussianRdp(rest, a);
     return this.add(
-      `ddg:${JSON.stringify(rest)}`,
-      (a) => (a === Number.POSITIVE_INFINITY ? a : distributedDiscreteGaussianRdp(rest, a)),
+      `ddg:${samplingRate}:${JSON.stringify(rest)}`,
+      (a) => (a === Number.POSITIVE_INFINITY ? a : poissonSubsampledRdp(samplingRate, eps, a)),
       steps,
     );
   }
 
   /**
-   * Compose `steps` releases of the (distributed) Skellam sum (no subsampling).
-   * @param options - {@link SkellamPrivacyOptions} plus `steps` (default 1)
+   * Compose `steps` releases of the (distributed) Skellam sum, optionally with Poisson sampling
+   * of clients at `samplingRate` (as for the distributed discrete Gaussian).
+   * @param options - {@link SkellamPrivacyOptions} plus `steps` (default 1) and `samplingRate`
+   *   (default 1)
    * @returns this accountant
    * @throws {@link !TypeError} when options are missing, of the wrong type or unknown
    * @throws {@link !RangeError} when a value is out of range
    */
-  skellam(options: SkellamPrivacyOptions & { readonly steps?: number }): this {
-    const { steps = 1, ...rest } = (options ?? {}) as SkellamPrivacyOptions & { steps?: number };
+  skellam(
+    options: SkellamPrivacyOptions & { readonly steps?: number; readonly samplingRate?: number },
+  ): this {
+    const {
+      steps = 1,
+      samplingRate = 1,
+      ...rest
+    } = (options ?? {}) as SkellamPrivacyOptions & { steps?: number; samplingRate?: number };
     aSteps('steps', steps);
+    aSamplingRate('samplingRate', samplingRate);
     skellamRdp(rest, 2); // validates
+    const eps = (a: number): number => skellamRdp(rest, a);
     return this.add(
-      `sk:${JSON.stringify(rest)}`,
-      (a) => (a === Number.POSITIVE_INFINITY ? a : skellamRdp(rest, a)),
+      `sk:${samplingRate}:${JSON.stringify(rest)}`,
+      (a) => (a === Number.POSITIVE_INFINITY ? a : poissonSubsampledRdp(samplingRate, eps, a)),
       steps,
     );
   }

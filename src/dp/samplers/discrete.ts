@@ -159,7 +159,9 @@ export interface GaussianPlan {
 
 /** @internal Constants for the discrete Gaussian with variance parameter sigma2. */
 export function gaussianPlan(sigma2: number): GaussianPlan {
-  const t = Math.floor(Math.sqrt(sigma2)) + 1;
+  // any t > 0 gives the exact distribution; t = round(sigma) accepts more often than CKS's
+  // floor(sigma) + 1 at small sigma (0.70 against 0.54 at sigma = 1)
+  const t = Math.max(1, Math.round(Math.sqrt(sigma2)));
   return {
     sigma2,
     t,
@@ -172,7 +174,8 @@ export function gaussianPlan(sigma2: number): GaussianPlan {
 
 /**
  * @internal One exact discrete Gaussian sample: a discrete Laplace(t) proposal Y accepted with
- * probability exp(-(|Y| - sigma^2/t)^2 / (2 sigma^2)) (CKS20, Algorithm 3, for any t > 0).
+ * probability exp(-(|Y| - sigma^2/t)^2 / (2 sigma^2)) (CKS20, Algorithm 3, for any t > 0:
+ * e^(-|y|/t) e^(-(|y| - s/t)^2 / (2s)) = e^(-y^2 / (2s)) e^(-s / (2 t^2))).
  */
 export function gaussianOne(src: WordSource, u: LazyUniform, g: GaussianPlan): number {
   for (;;) {
@@ -210,8 +213,9 @@ export function gaussianOne(src: WordSource, u: LazyUniform, g: GaussianPlan): n
  * satisfies (d^2 / (2 sigma2))-zCDP ({@link discreteGaussianRho}); its exact (epsilon, delta)
  * curve is {@link discreteGaussianDelta}.
  *
- * **Runtime**: rejection from a discrete Laplace with scale floor(sigma) + 1; the expected
- * number of proposals is below 1.6 for every sigma2. Each proposal reads four 32-bit words and
+ * **Runtime**: rejection from a discrete Laplace with scale t = max(1, round(sigma)) (CKS use
+ * floor(sigma) + 1; the output distribution is exact for any t > 0); the expected number of
+ * proposals is about 1.3 for sigma >= 3, 1.4 at sigma = 1 and at most 2.2 as sigma -> 0. Each proposal reads four 32-bit words and
  * calls `Math.log` and `Math.exp` once. The time taken varies with the number of rejected
  * proposals, which depends on the random bits and on the public sigma2 only; the rejected
  * proposals are discarded, and the accepted value is independent of how many were rejected,

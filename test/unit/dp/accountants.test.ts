@@ -16,6 +16,8 @@ import {
   zcdpToDelta,
   zcdpToEpsilon,
 } from '../../../src/dp/index.ts';
+import { poissonSubsampledRdp } from '../../../src/dp/accountants/distributed.ts';
+import { rdpSubsampledGaussian } from '../../../src/dp/accountants/rdp.ts';
 import { HOSTILE_VALUES } from '../../helpers/hostile.ts';
 
 function throwsArgError(f: () => unknown, label: string): void {
@@ -201,6 +203,35 @@ describe('RdpAccountant', () => {
 });
 
 describe('distributed mechanisms', () => {
+  it('the Zhu-Wang subsampling bound is above the exact subsampled Gaussian and below no subsampling', () => {
+    for (const [sigma, q] of [
+      [1, 0.01],
+      [2, 0.1],
+      [0.8, 0.3],
+    ] as const)
+      for (const a of [2, 3, 8, 20]) {
+        const eps = (o: number) => o / (2 * sigma * sigma);
+        const bound = poissonSubsampledRdp(q, eps, a);
+        const exact = rdpSubsampledGaussian(q, sigma, a);
+        expect(bound).toBeGreaterThanOrEqual(exact * (1 - 1e-9));
+        expect(bound).toBeLessThanOrEqual(eps(a));
+      }
+  });
+  it('sampled DDG and Skellam compose with less privacy loss than unsampled', () => {
+    const opts = { localSigma2: 4, clients: 10, dimension: 100, l2Sensitivity: 10 };
+    const full = new RdpAccountant()
+      .distributedDiscreteGaussian({ ...opts, steps: 100 })
+      .epsilon(1e-5).epsilon;
+    const sampled = new RdpAccountant()
+      .distributedDiscreteGaussian({ ...opts, steps: 100, samplingRate: 0.05 })
+      .epsilon(1e-5).epsilon;
+    expect(sampled).toBeLessThan(full);
+    const sk = { variance: 400, l2Sensitivity: 10, l1Sensitivity: 100 };
+    expect(
+      new RdpAccountant().skellam({ ...sk, samplingRate: 0.05, steps: 100 }).epsilon(1e-5).epsilon,
+    ).toBeLessThan(new RdpAccountant().skellam({ ...sk, steps: 100 }).epsilon(1e-5).epsilon);
+    expect(() => new RdpAccountant().skellam({ ...sk, samplingRate: 0 })).toThrow(RangeError);
+  });
   it('DDG: tiny local noise inflates the bound (tau > 0), large local noise matches the Gaussian', () => {
     const big = distributedDiscreteGaussianRdp(
       { localSigma2: 100, clients: 50, dimension: 1000, l2Sensitivity: 70 },
@@ -281,6 +312,12 @@ describe('searchNoiseMultiplier', () => {
         .epsilon(1e-5).epsilon;
     expect(at(z)).toBeLessThanOrEqual(8);
     expect(at(z * (1 - 1e-4))).toBeGreaterThan(8);
+  });
+  it('with the PLD accountant it needs less noise than with RDP', () => {
+    const opts = { targetEpsilon: 2, delta: 1e-5, samplingRate: 0.05, steps: 20, tolerance: 2e-2 };
+    const pld = searchNoiseMultiplier({ ...opts, accountant: 'pld' });
+    const rdp = searchNoiseMultiplier(opts);
+    expect(pld).toBeLessThan(rdp);
   });
   it('refuses an unreachable target', () => {
     try {
