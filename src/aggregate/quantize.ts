@@ -7,6 +7,7 @@
 import { PrivaggError } from '../core/errors.ts';
 import { encodeFixedPointUnchecked } from '../core/fixed-point.ts';
 import type { Rng } from '../core/random.ts';
+import { clipL2, clipLinf } from '../dp/index.ts';
 import type { ClipConfig } from './config.ts';
 
 /** @internal Wrap probability the planner accepts for a noisy sum, over all coordinates of one round. */
@@ -173,45 +174,14 @@ export function describeQuantization(
 }
 
 /**
- * @internal Clip `vector` in place to the bound. The scaled result is checked after rounding
- * and shrunk by one ulp-sized step until it provably satisfies the bound (clip with a margin).
+ * @internal Clip `vector` in place to the bound with privagg/dp's clipping, which guarantees the
+ * bound on the exact norm of the stored doubles (Casacuberta et al. 2022).
  * @returns whether the vector was clipped
  */
 export function clipInPlace(vector: Float64Array, clip: ClipConfig): boolean {
-  if ('linf' in clip) {
-    const b = clip.linf;
-    let clipped = false;
-    for (let i = 0; i < vector.length; i++) {
-      const v = vector[i] as number;
-      if (v > b || v < -b) {
-        vector[i] = v > 0 ? b : -b;
-        clipped = true;
-      }
-    }
-    return clipped;
-  }
-  const c = clip.l2;
-  const norm = l2Norm(vector);
-  if (norm <= c) return false;
-  let factor = c / norm;
-  for (;;) {
-    for (let i = 0; i < vector.length; i++) vector[i] = (vector[i] as number) * factor;
-    if (l2Norm(vector) <= c) return true;
-    factor = 1 - 2 ** -40;
-  }
-}
-
-/** @internal Euclidean norm with scaling against overflow. */
-export function l2Norm(v: ArrayLike<number>): number {
-  let max = 0;
-  for (let i = 0; i < v.length; i++) max = Math.max(max, Math.abs(v[i] as number));
-  if (max === 0 || !Number.isFinite(max)) return max;
-  let s = 0;
-  for (let i = 0; i < v.length; i++) {
-    const x = (v[i] as number) / max;
-    s += x * x;
-  }
-  return max * Math.sqrt(s);
+  const r = 'l2' in clip ? clipL2(vector, clip.l2) : clipLinf(vector, clip.linf);
+  if (r.clipped) vector.set(r.vector);
+  return r.clipped;
 }
 
 /** @internal Encode a clipped client vector into the ring with unbiased stochastic rounding. */

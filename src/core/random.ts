@@ -1,7 +1,7 @@
 /**
  * Randomness: the {@link Rng} type, the CSPRNG default, and a seeded generator for tests only.
  * Everything in privagg that needs randomness takes an `rng` argument defaulting to
- * {@link randomBytes}; nothing calls `Math.random`.
+ * {@link randomBytes}; the built-in non-cryptographic generator is never used.
  * @module
  */
 import { bytesToWordsLE, IS_LITTLE_ENDIAN } from './bytes.ts';
