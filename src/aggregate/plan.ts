@@ -124,7 +124,7 @@ export interface PlanDescription {
     /** How the loss is accounted. */
     readonly accountant: string;
   };
-  /** Bytes one client uploads per round (protected vector plus protocol overhead). */
+  /** Approximate bytes one client uploads per round: the protected vector plus protocol messages (headers not counted). */
   readonly bytesPerClient: number;
 }
 
@@ -281,7 +281,6 @@ function resolve(config: AggregationConfig): Resolved {
   let secagg: SecAggSetup | undefined;
   const secaggKind = protection.kind === 'secagg' || protection.kind === 'secagg+';
   if (usesRing) {
-    // noise std in quantized units as a + b * scale, for the worst case of all expected clients' noise
     // noise inside the ring (distributed DP only; central noise is added after decoding), with
     // every expected client contributing its share: std a + b * scale in quantized units
     const noise =
@@ -399,8 +398,10 @@ function resolve(config: AggregationConfig): Resolved {
   const prot = describeProtection(config, secagg?.plan);
   const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);
   const vectorBytes = protectedDimension * bytesPerRingElement;
-  // SecAgg: two advertised public keys, one sealed share pair per neighbour, unmasking shares
-  const overhead = secaggKind ? 2 * 32 + (prot.neighbors ?? 0) * (2 * 80 + 2 * 48) + 64 : 0;
+  // SecAgg (privagg/secagg's wire format, message headers left out): two advertised public keys;
+  // per neighbour one sealed share pair (sender, receiver, two 36-byte field-element shares, a
+  // 16-byte tag) and at most one revealed 36-byte share with its owner id in unmasking
+  const overhead = secaggKind ? 2 * 32 + (prot.neighbors ?? 0) * (8 + 2 * 36 + 16 + 4 + 36) : 0;
   // CKKS at N = 8192: one ciphertext (2 polynomials x 8192 coefficients x 2 primes x 8 bytes) per 4096 values
   const ckksBytes = Math.ceil(protectedDimension / 4096) * 2 * 8192 * 2 * 8;
   const bytesPerClient = ckks
