@@ -105,7 +105,12 @@ export interface AccountantConfig {
   readonly kind?: 'rdp';
   /** Number of rounds the budget must cover. @defaultValue `1` */
   readonly rounds?: number;
-  /** Probability that a given client takes part in a round (Poisson sampling). @defaultValue `1` */
+  /**
+   * Probability with which each member of the population was independently selected into a round
+   * (Poisson sampling, done by the caller); below 1, rounds are accounted with RDP and
+   * amplification by subsampling, and the guarantee is relative to the whole population.
+   * @defaultValue `1`
+   */
   readonly samplingRate?: number;
 }
 

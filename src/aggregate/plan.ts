@@ -12,11 +12,13 @@ import {
   calibratePrivacy,
   type PrivacyCalibration,
   privacySpent,
+  roundRdp,
   roundRho,
   zcdpEpsilon,
   MAX_NOISE_VARIANCE,
   sampleIntegerNoise,
 } from './privacy.ts';
+import { RdpAccountant } from '../dp/index.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
 import {
   ckksSum,
@@ -226,7 +228,28 @@ export interface SecAggSetup {
   readonly offset: number;
 }
 
-function resolve(config: AggregationConfig): Resolved {
+/** The calibrated noise missed the target once the plan's own terms were added (retry with more). */
+class NeedsMoreNoise extends RangeError {}
+
+/**
+ * Resolve with a shrinking share of the budget for the base mechanism until the plan's exact
+ * accounting (rounding sensitivity, the distributed discrete Gaussian's tau and, with sampling,
+ * its looser subsampling bound) meets the target.
+ */
+function resolveWithHeadroom(config: AggregationConfig): Resolved {
+  let last: unknown;
+  for (const headroom of [0.99, 0.9, 0.8, 0.65, 0.5, 0.35, 0.2]) {
+    try {
+      return resolve(config, headroom);
+    } catch (e) {
+      if (!(e instanceof NeedsMoreNoise)) throw e;
+      last = e;
+    }
+  }
+  throw new RangeError((last as Error).message);
+}
+
+function resolve(config: AggregationConfig, headroom: number): Resolved {
   validateConfig(config);
   const { dimension, clients, protection, privacy } = config;
   const weighted = config.weights !== undefined;
@@ -261,7 +284,7 @@ function resolve(config: AggregationConfig): Resolved {
   const clipBound = config.clip === undefined ? 0 : coordinateBound(config.clip);
   // per-coordinate bound of the protected vector (weighted: w * x and w itself)
   const bound = Math.max(clipBound * maxWeight, weighted ? maxWeight : 0);
-  const calibration = calibratePrivacy(config, protectedDimension);
+  const calibration = calibratePrivacy(config, protectedDimension, headroom);
 
   // the exact sampler draws variances up to MAX_NOISE_VARIANCE: cap the scale so the noise fits
   // (a coarser grid; the rounding error then stays far below the noise)
@@ -413,18 +436,27 @@ function resolve(config: AggregationConfig): Resolved {
   const planned = (() => {
     if (calibration.where === 'none')
       return { perRound: calibration.perRound, cumulative: calibration.cumulative };
-    const rho = roundRho(calibration, scale, clients.minimum);
     const delta = calibration.delta;
-    const out = {
-      perRound: { epsilon: zcdpEpsilon(rho, delta), delta },
-      cumulative: { epsilon: zcdpEpsilon(rho * calibration.rounds, delta), delta },
-    };
+    let out: { perRound: PrivacyLoss; cumulative: PrivacyLoss };
+    if (calibration.samplingRate < 1) {
+      const one = roundRdp(calibration, scale, clients.minimum, 1).epsilon(delta).epsilon;
+      const all = roundRdp(calibration, scale, clients.minimum, calibration.rounds).epsilon(
+        delta,
+      ).epsilon;
+      out = { perRound: { epsilon: one, delta }, cumulative: { epsilon: all, delta } };
+    } else {
+      const rho = roundRho(calibration, scale, clients.minimum);
+      out = {
+        perRound: { epsilon: zcdpEpsilon(rho, delta), delta },
+        cumulative: { epsilon: zcdpEpsilon(rho * calibration.rounds, delta), delta },
+      };
+    }
     if (
       config.privacy.kind !== 'none' &&
       out.cumulative.epsilon > config.privacy.epsilon * (1 + 1e-9)
     )
-      throw new RangeError(
-        `the noise cannot meet "privacy.epsilon" ${config.privacy.epsilon}: the distributed noise of ${clients.minimum} clients reaches ${out.cumulative.epsilon.toPrecision(4)}; raise clients.minimum or the noise`,
+      throw new NeedsMoreNoise(
+        `the noise cannot meet "privacy.epsilon" ${config.privacy.epsilon}: the distributed noise of ${clients.minimum} clients reaches ${out.cumulative.epsilon.toPrecision(4)}; raise clients.minimum`,
       );
     return out;
   })();
@@ -541,9 +573,10 @@ function deepFreeze<T>(o: T): T {
  * @public
  */
 export function planAggregation(config: AggregationConfig): AggregationPlan {
-  const { description, calibration, secagg } = resolve(config);
+  const { description, calibration, secagg } = resolveWithHeadroom(config);
   let roundsRun = 0;
   let rhoSpent = 0;
+  const rdpSpent = new RdpAccountant();
   const frozen = deepFreeze(structuredClone(config));
   return {
     config: frozen,
@@ -569,12 +602,24 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
         rng,
       );
       roundsRun++;
-      const rho =
-        calibration.where === 'none'
-          ? 0
-          : roundRho(calibration, description.noise.gridScale, result.participants.length);
-      rhoSpent += rho;
-      const spent = privacySpent(calibration, rho, rhoSpent);
+      const g = description.noise.gridScale;
+      let spent: PrivacyReport;
+      if (calibration.where !== 'none' && calibration.samplingRate < 1) {
+        // Poisson-sampled rounds: compose RDP curves with this round's actual survivors
+        const round = roundRdp(calibration, g, result.participants.length, 1);
+        rdpSpent.compose(round);
+        const delta = calibration.delta;
+        spent = {
+          round: { epsilon: round.epsilon(delta).epsilon, delta },
+          cumulative: { epsilon: rdpSpent.epsilon(delta).epsilon, delta },
+          accountant: calibration.accountant,
+        };
+      } else {
+        const rho =
+          calibration.where === 'none' ? 0 : roundRho(calibration, g, result.participants.length);
+        rhoSpent += rho;
+        spent = privacySpent(calibration, rho, rhoSpent);
+      }
       return { ...result, round: roundsRun, privacy: spent };
     },
   };

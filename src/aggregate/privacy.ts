@@ -15,7 +15,13 @@
  */
 import { PrivaggError } from '../core/errors.ts';
 import type { Rng } from '../core/random.ts';
-import { MAX_GAUSSIAN_SIGMA2, sampleDiscreteGaussian, zcdpToEpsilon } from '../dp/index.ts';
+import {
+  MAX_GAUSSIAN_SIGMA2,
+  RdpAccountant,
+  sampleDiscreteGaussian,
+  searchNoiseMultiplier,
+  zcdpToEpsilon,
+} from '../dp/index.ts';
 import type { AggregationConfig } from './config.ts';
 
 /** @internal The noise a plan adds and the privacy it buys. */
@@ -93,6 +99,7 @@ function sensitivityOf(config: AggregationConfig, dimension: number): number {
 export function calibratePrivacy(
   config: AggregationConfig,
   protectedDimension: number,
+  headroomShare: number = 0.99,
 ): PrivacyCalibration {
   const rounds = config.accountant?.rounds ?? 1;
   const samplingRate = config.accountant?.samplingRate ?? 1;
@@ -120,19 +127,26 @@ export function calibratePrivacy(
       'BACKEND_UNAVAILABLE',
       `privacy mechanism "${mechanism}" is not available in plans yet; use discrete-gaussian`,
     );
-  if (samplingRate !== 1)
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'client sampling (accountant.samplingRate < 1) needs the RDP accountant of privagg/dp, not wired into plans yet',
-    );
-  // z such that `rounds` rounds of a Gaussian-like mechanism with rho = 1 / (2 z^2) meet the target
-  const rhoTotal = rhoForTarget(privacy.epsilon, privacy.delta);
-  if (!(rhoTotal > 0))
-    throw new RangeError('"privacy.epsilon" is too small to reach at this delta');
-  // headroom: 1% of rho is left for the distributed discrete Gaussian's tau term
-  const noiseMultiplier = Math.sqrt(
-    rounds / (2 * rhoTotal * (privacy.kind === 'distributed-dp' ? 0.99 : 1)),
-  );
+  // headroom: 1% is left for the distributed discrete Gaussian's tau term
+  // the base mechanism gets this share of the budget; distributed DP leaves the rest for the
+  // distributed discrete Gaussian's own terms (tau, and its looser subsampling bound)
+  const headroom = privacy.kind === 'distributed-dp' ? headroomShare : 1;
+  let noiseMultiplier: number;
+  if (samplingRate < 1) {
+    // Poisson-sampled rounds: RDP with amplification by subsampling (privagg/dp)
+    noiseMultiplier = searchNoiseMultiplier({
+      targetEpsilon: privacy.epsilon * headroom,
+      delta: privacy.delta,
+      samplingRate,
+      steps: rounds,
+    });
+  } else {
+    // z such that `rounds` rounds of a Gaussian-like mechanism with rho = 1 / (2 z^2) meet the target
+    const rhoTotal = rhoForTarget(privacy.epsilon, privacy.delta);
+    if (!(rhoTotal > 0))
+      throw new RangeError('"privacy.epsilon" is too small to reach at this delta');
+    noiseMultiplier = Math.sqrt(rounds / (2 * rhoTotal * headroom));
+  }
   const sensitivity = sensitivityOf(config, protectedDimension);
   if (noiseMultiplier / minimumClients > 1)
     throw new RangeError(
@@ -152,7 +166,10 @@ export function calibratePrivacy(
     minimumClients,
     protectedDimension,
     delta: privacy.delta,
-    accountant: `zCDP (discrete Gaussian${privacy.kind === 'distributed-dp' ? ', distributed: Kairouz-Liu-Steinke 2021' : ''}), composed over ${rounds} round(s), CKS20 conversion`,
+    accountant:
+      samplingRate < 1
+        ? `RDP (Poisson-subsampled ${privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke with the Zhu-Wang subsampling bound' : 'Gaussian, Mironov-Talwar-Zhang'}, sampling rate ${samplingRate}), composed over ${rounds} round(s), improved conversion`
+        : `zCDP (discrete Gaussian${privacy.kind === 'distributed-dp' ? ', distributed: Kairouz-Liu-Steinke 2021' : ''}), composed over ${rounds} round(s), CKS20 conversion`,
   };
   const perRoundRho = 1 / (2 * noiseMultiplier * noiseMultiplier);
   return {
@@ -160,6 +177,35 @@ export function calibratePrivacy(
     perRound: { epsilon: zcdpEpsilon(perRoundRho, privacy.delta), delta: privacy.delta },
     cumulative: { epsilon: zcdpEpsilon(perRoundRho * rounds, privacy.delta), delta: privacy.delta },
   };
+}
+
+/**
+ * @internal The RDP of `steps` Poisson-sampled rounds at this scale with `participants` clients'
+ * noise in the sum (used when the sampling rate is below 1).
+ */
+export function roundRdp(
+  calibration: PrivacyCalibration,
+  scale: number,
+  participants: number,
+  steps: number,
+): RdpAccountant {
+  const sensitivity = calibration.sensitivity * scale + calibration.sensitivityRounding;
+  const sumStd = calibration.noiseMultiplier * sensitivity;
+  const samplingRate = calibration.samplingRate;
+  if (calibration.where === 'server')
+    return new RdpAccountant().subsampledGaussian({
+      noiseMultiplier: sumStd / sensitivity,
+      samplingRate,
+      steps,
+    });
+  return new RdpAccountant().distributedDiscreteGaussian({
+    localSigma2: (sumStd * sumStd) / calibration.minimumClients,
+    clients: participants,
+    dimension: calibration.protectedDimension,
+    l2Sensitivity: sensitivity,
+    samplingRate,
+    steps,
+  });
 }
 
 /** @internal rho one round actually spent, given its scale and how many clients' noise is in the sum. */

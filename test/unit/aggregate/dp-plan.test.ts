@@ -145,3 +145,39 @@ describe('plans with CKKS', () => {
     }
   });
 });
+
+describe('plans with client sampling (RDP with amplification)', () => {
+  it('meets the target with less noise than without sampling, and accounts each round', async () => {
+    for (const [kind, protection] of [
+      ['central-dp', { kind: 'none' }],
+      ['distributed-dp', { kind: 'secagg' }],
+    ] as const) {
+      const base = {
+        dimension: 10,
+        clients: { expected: 12, minimum: 10 },
+        clip: { l2: 1 },
+        protection,
+        privacy: { kind, epsilon: 2, delta: 1e-5 },
+      } as const;
+      const sampled = planAggregation({ ...base, accountant: { rounds: 4, samplingRate: 0.05 } });
+      const full = planAggregation({ ...base, accountant: { rounds: 4 } });
+      const d = sampled.describe();
+      expect(d.privacy.accountant).toMatch(/RDP/);
+      expect(d.privacy.cumulative.epsilon).toBeLessThanOrEqual(2);
+      expect(d.noise.noiseMultiplier).toBeLessThan(full.describe().noise.noiseMultiplier);
+      const vectors = Array.from({ length: 12 }, () =>
+        Float64Array.from({ length: 10 }, () => 0.1),
+      );
+      let last = 0;
+      for (let r = 0; r < 4; r++) {
+        const res = await sampled.simulate(vectors, { rng });
+        expect(res.privacy.cumulative.epsilon).toBeGreaterThan(last);
+        last = res.privacy.cumulative.epsilon;
+      }
+      expect(last).toBeLessThanOrEqual(2);
+      await expect(sampled.simulate(vectors, { rng })).rejects.toSatisfy(
+        (e: unknown) => isPrivaggError(e) && e.code === 'BUDGET_EXHAUSTED',
+      );
+    }
+  });
+});
