@@ -15,7 +15,7 @@ import {
   roundRdp,
   roundRho,
   zcdpEpsilon,
-  MAX_NOISE_VARIANCE,
+  maxNoiseVariance,
   sampleIntegerNoise,
 } from './privacy.ts';
 import { RdpAccountant } from '../dp/index.ts';
@@ -286,13 +286,13 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   const bound = Math.max(clipBound * maxWeight, weighted ? maxWeight : 0);
   const calibration = calibratePrivacy(config, protectedDimension, headroom);
 
-  // the exact sampler draws variances up to MAX_NOISE_VARIANCE: cap the scale so the noise fits
+  // the exact samplers draw bounded variances (maxNoiseVariance): cap the scale so the noise fits
   // (a coarser grid; the rounding error then stays far below the noise)
   let maxScale = Number.POSITIVE_INFINITY;
   if (calibration.where !== 'none') {
     const m = calibration.where === 'clients' ? clients.minimum : 1;
     maxScale =
-      (Math.sqrt(MAX_NOISE_VARIANCE * m) / calibration.noiseMultiplier -
+      (Math.sqrt(maxNoiseVariance(calibration) * m) / calibration.noiseMultiplier -
         calibration.sensitivityRounding) /
       calibration.sensitivity;
     if (!(maxScale >= 1))
@@ -438,7 +438,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       return { perRound: calibration.perRound, cumulative: calibration.cumulative };
     const delta = calibration.delta;
     let out: { perRound: PrivacyLoss; cumulative: PrivacyLoss };
-    if (calibration.samplingRate < 1) {
+    if (calibration.rdp) {
       const one = roundRdp(calibration, scale, clients.minimum, 1).epsilon(delta).epsilon;
       const all = roundRdp(calibration, scale, clients.minimum, calibration.rounds).epsilon(
         delta,
@@ -604,7 +604,7 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
       roundsRun++;
       const g = description.noise.gridScale;
       let spent: PrivacyReport;
-      if (calibration.where !== 'none' && calibration.samplingRate < 1) {
+      if (calibration.where !== 'none' && calibration.rdp) {
         // Poisson-sampled rounds: compose RDP curves with this round's actual survivors
         const round = roundRdp(calibration, g, result.participants.length, 1);
         rdpSpent.compose(round);
@@ -689,7 +689,7 @@ async function runRound(
       const sumStd =
         calibration.noiseMultiplier *
         (calibration.sensitivity * g + calibration.sensitivityRounding);
-      const noise = sampleIntegerNoise(sumStd * sumStd, pd, rng);
+      const noise = sampleIntegerNoise(calibration, sumStd * sumStd, pd, rng);
       for (let j = 0; j < pd; j++)
         sum[j] = (Math.round((sum[j] as number) * g) + (noise[j] as number)) / g;
     }
@@ -713,7 +713,7 @@ async function runRound(
   const encoded = prepared.map((x) => {
     const e = encodeClient(x, q, rng);
     if (calibration.where === 'clients') {
-      const noise = sampleIntegerNoise(description.noise.perClientVariance, pd, rng);
+      const noise = sampleIntegerNoise(calibration, description.noise.perClientVariance, pd, rng);
       const mask = q.ringBits === 32 ? -1 : (2 ** q.ringBits - 1) | 0;
       for (let j = 0; j < pd; j++) e[j] = ((e[j] as number) + (noise[j] as number)) & mask;
     }
@@ -731,6 +731,7 @@ async function runRound(
   const central =
     calibration.where === 'server'
       ? sampleIntegerNoise(
+          calibration,
           (calibration.noiseMultiplier *
             (calibration.sensitivity * q.scale + calibration.sensitivityRounding)) **
             2,

@@ -13,12 +13,13 @@
  * @module
  * @internal
  */
-import { PrivaggError } from '../core/errors.ts';
 import type { Rng } from '../core/random.ts';
 import {
   MAX_GAUSSIAN_SIGMA2,
+  MAX_POISSON_MEAN,
   RdpAccountant,
   sampleDiscreteGaussian,
+  sampleSkellam,
   searchNoiseMultiplier,
   zcdpToEpsilon,
 } from '../dp/index.ts';
@@ -28,6 +29,8 @@ import type { AggregationConfig } from './config.ts';
 export interface PrivacyCalibration {
   readonly where: 'none' | 'server' | 'clients';
   readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
+  /** Whether rounds are accounted with RDP (sampling or Skellam) rather than zCDP. */
+  readonly rdp: boolean;
   /** z: the sum's noise standard deviation over the L2 sensitivity (with the minimum cohort). */
   readonly noiseMultiplier: number;
   /** L2 sensitivity of the sum in input units (one client's protected vector). */
@@ -109,6 +112,7 @@ export function calibratePrivacy(
     return {
       where: 'none',
       mechanism: 'none',
+      rdp: false,
       noiseMultiplier: 0,
       sensitivity: 0,
       sensitivityRounding: 0,
@@ -122,18 +126,19 @@ export function calibratePrivacy(
       accountant: 'none (no differential privacy)',
     };
   const mechanism = privacy.mechanism ?? 'discrete-gaussian';
-  if (mechanism !== 'discrete-gaussian')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      `privacy mechanism "${mechanism}" is not available in plans yet; use discrete-gaussian`,
+  if (mechanism === 'skellam' && privacy.kind !== 'distributed-dp')
+    throw new RangeError(
+      '"privacy.mechanism" skellam is for distributed DP; central DP uses the discrete Gaussian',
     );
-  // headroom: 1% is left for the distributed discrete Gaussian's tau term
+  // Skellam and Poisson-sampled rounds are accounted with RDP (privagg/dp); the rest with zCDP
+  const rdp = samplingRate < 1 || mechanism === 'skellam';
   // the base mechanism gets this share of the budget; distributed DP leaves the rest for the
   // distributed discrete Gaussian's own terms (tau, and its looser subsampling bound)
   const headroom = privacy.kind === 'distributed-dp' ? headroomShare : 1;
   let noiseMultiplier: number;
-  if (samplingRate < 1) {
-    // Poisson-sampled rounds: RDP with amplification by subsampling (privagg/dp)
+  if (rdp) {
+    // the Gaussian with amplification by subsampling sets z; the mechanism's exact RDP is then
+    // checked by the planner, which retries with more noise if it misses the target
     noiseMultiplier = searchNoiseMultiplier({
       targetEpsilon: privacy.epsilon * headroom,
       delta: privacy.delta,
@@ -154,7 +159,8 @@ export function calibratePrivacy(
     );
   const base = {
     where: privacy.kind === 'central-dp' ? ('server' as const) : ('clients' as const),
-    mechanism: 'discrete-gaussian' as const,
+    mechanism,
+    rdp,
     noiseMultiplier,
     sensitivity,
     // rounding to the grid moves each coordinate by less than one step (CKKS: plus its decryption
@@ -166,10 +172,9 @@ export function calibratePrivacy(
     minimumClients,
     protectedDimension,
     delta: privacy.delta,
-    accountant:
-      samplingRate < 1
-        ? `RDP (Poisson-subsampled ${privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke with the Zhu-Wang subsampling bound' : 'Gaussian, Mironov-Talwar-Zhang'}, sampling rate ${samplingRate}), composed over ${rounds} round(s), improved conversion`
-        : `zCDP (discrete Gaussian${privacy.kind === 'distributed-dp' ? ', distributed: Kairouz-Liu-Steinke 2021' : ''}), composed over ${rounds} round(s), CKS20 conversion`,
+    accountant: rdp
+      ? `RDP (${mechanism === 'skellam' ? 'distributed Skellam, Agarwal-Kairouz-Liu 2021' : privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke 2021' : 'Gaussian, Mironov-Talwar-Zhang'}${samplingRate < 1 ? `, Poisson-subsampled at rate ${samplingRate}` : ''}), composed over ${rounds} round(s), improved conversion`
+      : `zCDP (discrete Gaussian${privacy.kind === 'distributed-dp' ? ', distributed: Kairouz-Liu-Steinke 2021' : ''}), composed over ${rounds} round(s), CKS20 conversion`,
   };
   const perRoundRho = 1 / (2 * noiseMultiplier * noiseMultiplier);
   return {
@@ -195,6 +200,16 @@ export function roundRdp(
   if (calibration.where === 'server')
     return new RdpAccountant().subsampledGaussian({
       noiseMultiplier: sumStd / sensitivity,
+      samplingRate,
+      steps,
+    });
+  const localVariance = (sumStd * sumStd) / calibration.minimumClients;
+  if (calibration.mechanism === 'skellam')
+    return new RdpAccountant().skellam({
+      variance: participants * localVariance,
+      l2Sensitivity: sensitivity,
+      // an integer vector of L2 norm D has L1 norm at most min(sqrt(d) D, D^2)
+      l1Sensitivity: sensitivity * Math.min(Math.sqrt(calibration.protectedDimension), sensitivity),
       samplingRate,
       steps,
     });
@@ -245,10 +260,19 @@ export function privacySpent(
   };
 }
 
-/** @internal The largest noise variance the exact sampler accepts (privagg/dp). */
-export const MAX_NOISE_VARIANCE: number = MAX_GAUSSIAN_SIGMA2;
+/** @internal The largest noise variance the exact samplers accept (privagg/dp): Skellam(mu) has variance 2 mu. */
+export function maxNoiseVariance(calibration: PrivacyCalibration): number {
+  return calibration.mechanism === 'skellam' ? 2 * MAX_POISSON_MEAN : MAX_GAUSSIAN_SIGMA2;
+}
 
-/** @internal Exact discrete Gaussian noise of the given variance for `count` coordinates (privagg/dp). */
-export function sampleIntegerNoise(variance: number, count: number, rng: Rng): Int32Array {
-  return sampleDiscreteGaussian(variance, count, rng);
+/** @internal Exact integer noise of the given variance for `count` coordinates (privagg/dp). */
+export function sampleIntegerNoise(
+  calibration: PrivacyCalibration,
+  variance: number,
+  count: number,
+  rng: Rng,
+): Int32Array {
+  return calibration.mechanism === 'skellam'
+    ? sampleSkellam(variance / 2, count, rng)
+    : sampleDiscreteGaussian(variance, count, rng);
 }

@@ -28,7 +28,12 @@ export {
   sampleDiscreteGaussian,
   MAX_GAUSSIAN_SIGMA2,
 } from './samplers/discrete.ts';
-export { samplePoisson, sampleSkellam, sampleBinomial } from './samplers/poisson.ts';
+export {
+  samplePoisson,
+  sampleSkellam,
+  sampleBinomial,
+  MAX_POISSON_MEAN,
+} from './samplers/poisson.ts';
 export {
   type GaussianDeltaOptions,
   type GaussianSigmaOptions,

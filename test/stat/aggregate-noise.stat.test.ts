@@ -13,11 +13,12 @@ function chiSquareBounds(df: number): [number, number] {
 }
 
 describe('plan noise variance matches describe().noise.sumVariance', () => {
-  for (const [kind, protection] of [
-    ['central-dp', { kind: 'none' }],
-    ['distributed-dp', { kind: 'shamir', servers: 2 }],
+  for (const [kind, protection, mechanism] of [
+    ['central-dp', { kind: 'none' }, 'discrete-gaussian'],
+    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'discrete-gaussian'],
+    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'skellam'],
   ] as const) {
-    it(`${kind} with ${protection.kind}`, async () => {
+    it(`${kind} (${mechanism}) with ${protection.kind}`, async () => {
       const n = 8;
       const d = 2000;
       const rounds = 10;
@@ -26,7 +27,7 @@ describe('plan noise variance matches describe().noise.sumVariance', () => {
         clients: { expected: n, minimum: n },
         clip: { l2: 1 },
         protection,
-        privacy: { kind, epsilon: 50, delta: 1e-5 },
+        privacy: { kind, mechanism, epsilon: 50, delta: 1e-5 },
         accountant: { rounds },
       });
       const variance = plan.describe().noise.sumVariance;

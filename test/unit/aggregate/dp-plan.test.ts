@@ -181,3 +181,37 @@ describe('plans with client sampling (RDP with amplification)', () => {
     }
   });
 });
+
+describe('plans with Skellam noise', () => {
+  it('distributed Skellam meets the target with RDP accounting and stays near the exact sum', async () => {
+    const plan = planAggregation({
+      dimension: 16,
+      clients: { expected: 12, minimum: 10 },
+      clip: { l2: 1 },
+      protection: { kind: 'secagg' },
+      privacy: { kind: 'distributed-dp', mechanism: 'skellam', epsilon: 3, delta: 1e-5 },
+      accountant: { rounds: 2 },
+    });
+    const d = plan.describe();
+    expect(d.noise.mechanism).toBe('skellam');
+    expect(d.privacy.accountant).toMatch(/Skellam/);
+    expect(d.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
+    expect(d.noise.perClientVariance).toBeLessThanOrEqual(2 ** 31);
+    const vectors = Array.from({ length: 12 }, () => Float64Array.from({ length: 16 }, () => 0.05));
+    const res = await plan.simulate(vectors, { rng });
+    const std = Math.sqrt(d.noise.sumVariance);
+    for (const x of res.sum) expect(Math.abs(x - 12 * 0.05)).toBeLessThan(6 * std);
+    expect(res.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
+  });
+  it('Skellam is refused for central DP', () => {
+    expect(() =>
+      planAggregation({
+        dimension: 4,
+        clients: { expected: 5, minimum: 5 },
+        clip: { l2: 1 },
+        protection: { kind: 'none' },
+        privacy: { kind: 'central-dp', mechanism: 'skellam', epsilon: 3, delta: 1e-5 },
+      }),
+    ).toThrow(/skellam/);
+  });
+});
