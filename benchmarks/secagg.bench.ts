@@ -35,7 +35,7 @@ import {
   encodeUnmaskResponse,
   SEALED_SHARE_BYTES,
 } from '../src/secagg/messages.ts';
-import { addMasks } from '../src/secagg/pool.ts';
+import { addMasks, POOL_MIN_WORDS } from '../src/secagg/pool.ts';
 import { SHARE_BYTES } from '../src/secagg/shares.ts';
 import { table } from './_shared.ts';
 
@@ -246,7 +246,7 @@ export async function runSecaggBench(quick = false): Promise<unknown> {
       [
         'd',
         'masking (client, 1 thread)',
-        'unmasking (server: 2 workers from 2M words)',
+        `unmasking (server: 2 workers from ${POOL_MIN_WORDS / 2 ** 20}M words)`,
         'unmasking (1 thread)',
         'raw (1 thread)',
         'mask/raw',
