@@ -147,7 +147,7 @@ async function gpujsCheck(): Promise<DoctorCheck> {
       ...(gl
         ? {}
         : {
-            fix: 'In Node, gpu.js needs headless-gl: `apt-get install libxi-dev xvfb xauth`, `npm rebuild gl`, then run under `xvfb-run -a`. In browsers it needs WebGL2.',
+            fix: 'gpu.js accelerates only in browsers with WebGL2: in Node it needs headless-gl, which this package does not build (allowScripts.gl = false) because gpu.js refuses it on Node 24; privagg/kernels uses its workers and webgpu backends instead (there is no gpu.js backend yet).',
           }),
     };
   } catch (e) {
