@@ -445,7 +445,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       ).epsilon;
       out = { perRound: { epsilon: one, delta }, cumulative: { epsilon: all, delta } };
     } else {
-      const rho = roundRho(calibration, scale, clients.minimum);
+      const rho = roundRho(calibration, scale);
       out = {
         perRound: { epsilon: zcdpEpsilon(rho, delta), delta },
         cumulative: { epsilon: zcdpEpsilon(rho * calibration.rounds, delta), delta },
@@ -615,8 +615,7 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
           accountant: calibration.accountant,
         };
       } else {
-        const rho =
-          calibration.where === 'none' ? 0 : roundRho(calibration, g, result.participants.length);
+        const rho = calibration.where === 'none' ? 0 : roundRho(calibration, g);
         rhoSpent += rho;
         spent = privacySpent(calibration, rho, rhoSpent);
       }

@@ -3,13 +3,10 @@
  *
  * Accounting is in zero-concentrated DP (zCDP), which composes additively over rounds and is
  * exact for the discrete Gaussian: adding DG(sigma^2) to an integer-valued sum of L2 sensitivity
- * D is (D^2 / (2 sigma^2))-zCDP (Canonne, Kamath and Steinke 2020, Theorem 14). For distributed
- * DP, the sum of n clients' independent DG(sigma_c^2) noises is analysed with Kairouz, Liu and
- * Steinke 2021 (Theorem 1): it is (eps^2 / 2)-zCDP with
- * eps = min( sqrt(D^2 / (n sigma_c^2) + tau d / 2), D / (sqrt(n) sigma_c) + tau sqrt(d) ),
- * tau = 10 sum_{k=1}^{n-1} exp(-2 pi^2 sigma_c^2 k / (k + 1)). zCDP converts to (epsilon, delta)
- * with the conversion of CKS20 (Corollary 13), as their reference code `cdp2adp.py` does, with
- * bisections that round toward the conservative side.
+ * D is (D^2 / (2 sigma^2))-zCDP (Canonne, Kamath and Steinke 2020, Theorem 14), converted with
+ * CKS20 Corollary 13. Distributed noise (the sum of n clients' discrete Gaussian or Skellam noise,
+ * Kairouz-Liu-Steinke 2021 / Agarwal-Kairouz-Liu 2021) and Poisson-sampled rounds are accounted
+ * with privagg/dp's RDP accountant and its improved conversion.
  * @module
  * @internal
  */
@@ -64,31 +61,6 @@ function rhoForTarget(epsilon: number, delta: number): number {
   return lo;
 }
 
-/** Kairouz-Liu-Steinke tau for n clients each adding DG(sigma_c^2). */
-export function ddgTau(clients: number, sigma2: number): number {
-  let tau = 0;
-  for (let k = 1; k < clients; k++) {
-    const term = Math.exp((-2 * Math.PI * Math.PI * sigma2 * k) / (k + 1));
-    tau += term;
-    if (term < 1e-300) break;
-  }
-  return 10 * tau;
-}
-
-/** rho of one round of the distributed discrete Gaussian (KLS21 Theorem 1), sensitivity in quantized units. */
-export function ddgRho(
-  sensitivity: number,
-  clients: number,
-  sigma2: number,
-  dimension: number,
-): number {
-  const tau = ddgTau(clients, sigma2);
-  const e1 = Math.sqrt((sensitivity * sensitivity) / (clients * sigma2) + (tau * dimension) / 2);
-  const e2 = sensitivity / Math.sqrt(clients * sigma2) + tau * Math.sqrt(dimension);
-  const eps = Math.min(e1, e2);
-  return (eps * eps) / 2;
-}
-
 /** L2 sensitivity of one client's protected vector, in input units. */
 function sensitivityOf(config: AggregationConfig, dimension: number): number {
   const clip = config.clip;
@@ -130,8 +102,9 @@ export function calibratePrivacy(
     throw new RangeError(
       '"privacy.mechanism" skellam is for distributed DP; central DP uses the discrete Gaussian',
     );
-  // Skellam and Poisson-sampled rounds are accounted with RDP (privagg/dp); the rest with zCDP
-  const rdp = samplingRate < 1 || mechanism === 'skellam';
+  // distributed noise (privagg/dp's DDG and Skellam RDP) and Poisson-sampled rounds are accounted
+  // with RDP; central discrete Gaussian noise without sampling with zCDP
+  const rdp = samplingRate < 1 || privacy.kind === 'distributed-dp';
   // the base mechanism gets this share of the budget; distributed DP leaves the rest for the
   // distributed discrete Gaussian's own terms (tau, and its looser subsampling bound)
   const headroom = privacy.kind === 'distributed-dp' ? headroomShare : 1;
@@ -174,7 +147,7 @@ export function calibratePrivacy(
     delta: privacy.delta,
     accountant: rdp
       ? `RDP (${mechanism === 'skellam' ? 'distributed Skellam, Agarwal-Kairouz-Liu 2021' : privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke 2021' : 'Gaussian, Mironov-Talwar-Zhang'}${samplingRate < 1 ? `, Poisson-subsampled at rate ${samplingRate}` : ''}), composed over ${rounds} round(s), improved conversion`
-      : `zCDP (discrete Gaussian${privacy.kind === 'distributed-dp' ? ', distributed: Kairouz-Liu-Steinke 2021' : ''}), composed over ${rounds} round(s), CKS20 conversion`,
+      : `zCDP (discrete Gaussian), composed over ${rounds} round(s), CKS20 conversion`,
   };
   const perRoundRho = 1 / (2 * noiseMultiplier * noiseMultiplier);
   return {
@@ -223,18 +196,12 @@ export function roundRdp(
   });
 }
 
-/** @internal rho one round actually spent, given its scale and how many clients' noise is in the sum. */
-export function roundRho(
-  calibration: PrivacyCalibration,
-  scale: number,
-  participants: number,
-): number {
+/** @internal rho one round of central discrete Gaussian noise spends at this scale. */
+export function roundRho(calibration: PrivacyCalibration, scale: number): number {
   if (calibration.where === 'none') return Number.POSITIVE_INFINITY;
   const sensitivity = calibration.sensitivity * scale + calibration.sensitivityRounding;
   const sumStd = calibration.noiseMultiplier * sensitivity;
-  if (calibration.where === 'server') return (sensitivity * sensitivity) / (2 * sumStd * sumStd);
-  const sigma2 = (sumStd * sumStd) / calibration.minimumClients;
-  return ddgRho(sensitivity, participants, sigma2, calibration.protectedDimension);
+  return (sensitivity * sensitivity) / (2 * sumStd * sumStd);
 }
 
 /** @internal Convert spent rho to a report. */
