@@ -29,4 +29,10 @@ export {
 } from './aggregate/index.ts';
 export { ERROR_CODES, type ErrorCode, isPrivaggError, PrivaggError } from './core/errors.ts';
 export { deterministicRngForTesting, type Rng, randomBytes } from './core/random.ts';
+export type {
+  ClientTransport,
+  ClientTransportEvent,
+  ServerTransport,
+  ServerTransportEvent,
+} from './core/transport.ts';
 export { VERSION } from './version.ts';

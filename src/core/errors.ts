@@ -14,6 +14,8 @@
  * - `OVERFLOW`: a value or a sum does not fit the ring or the range it must live in.
  * - `BACKEND_UNAVAILABLE`: an optional backend (node-seal, a GPU, a native fast path) cannot be used.
  * - `DOMAIN_MISMATCH`: data or parameters from different domains were combined.
+ * - `UNAUTHENTICATED`: a peer failed authentication (unknown credential, bad signature, wrong server identity).
+ * - `CONNECTION_CLOSED`: a transport closed, or a peer stopped responding before a deadline.
  *
  * @since 0.1.0
  * @public
@@ -26,7 +28,9 @@ export type ErrorCode =
   | 'BUDGET_EXHAUSTED'
   | 'OVERFLOW'
   | 'BACKEND_UNAVAILABLE'
-  | 'DOMAIN_MISMATCH';
+  | 'DOMAIN_MISMATCH'
+  | 'UNAUTHENTICATED'
+  | 'CONNECTION_CLOSED';
 
 /**
  * All error codes, frozen, in a stable order.
@@ -42,6 +46,8 @@ export const ERROR_CODES: readonly ErrorCode[] = Object.freeze([
   'OVERFLOW',
   'BACKEND_UNAVAILABLE',
   'DOMAIN_MISMATCH',
+  'UNAUTHENTICATED',
+  'CONNECTION_CLOSED',
 ] as const);
 
 const BRAND_KEY = 'privagg/PrivaggError';

@@ -107,3 +107,9 @@ export {
   sha256DigestFast,
 } from './fast-crypto.ts';
 export { nodeWorkerThreads, hardwareThreads } from './node-workers.ts';
+export type {
+  ClientTransport,
+  ClientTransportEvent,
+  ServerTransport,
+  ServerTransportEvent,
+} from './transport.ts';
