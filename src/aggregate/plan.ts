@@ -5,7 +5,7 @@
  */
 import { PrivaggError } from '../core/errors.ts';
 import { type Rng, randomBytes } from '../core/random.ts';
-import { aFiniteVector, aInteger, aOptions } from '../core/validate.ts';
+import { aInteger, aOptions } from '../core/validate.ts';
 import type { AggregationConfig } from './config.ts';
 import { validateConfig } from './config.ts';
 import {
@@ -16,8 +16,16 @@ import {
   roundRho,
   zcdpEpsilon,
   maxNoiseVariance,
-  sampleIntegerNoise,
 } from './privacy.ts';
+import {
+  checkClientVector,
+  checkRoundWeights,
+  decodeRingSum,
+  encodeClientVector,
+  finishRound,
+  prepareClientVector,
+  releaseCkksSum,
+} from './pipeline.ts';
 import { RdpAccountant } from '../dp/index.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
 import {
@@ -31,10 +39,8 @@ import {
   secaggInputRange,
   resolveScalePerClient,
   describePerClient,
-  clipInPlace,
   coordinateBound,
   describeQuantization,
-  encodeClient,
   type ResolvedQuantization,
   resolveScale,
 } from './quantize.ts';
@@ -636,25 +642,8 @@ async function runRound(
   if (!Array.isArray(vectors)) throw new TypeError('"vectors" expected an array of vectors');
   const n = vectors.length;
   aInteger('vectors.length', n, 1, config.clients.expected);
-  const d = config.dimension;
-  const weighted = config.weights !== undefined;
-  let weights: readonly number[] | undefined;
-  if (weighted) {
-    if (!Array.isArray(options.weights) || options.weights.length !== n)
-      throw new TypeError(`"options.weights" expected ${n} numbers for this weighted plan`);
-    weights = options.weights;
-    for (const [i, w] of weights.entries())
-      if (!(typeof w === 'number' && w >= 0 && w <= (config.weights?.max ?? 0)))
-        throw new RangeError(
-          `"options.weights[${i}]" expected a number in [0, ${config.weights?.max}]`,
-        );
-  } else if (options.weights !== undefined)
-    throw new TypeError('"options.weights" given to a plan without weights');
-  for (const [i, v] of vectors.entries()) {
-    aFiniteVector(`vectors[${i}]`, v);
-    if (v.length !== d)
-      throw new RangeError(`"vectors[${i}]" has length ${v.length}, the plan's dimension is ${d}`);
-  }
+  const weights = checkRoundWeights(config, n, options.weights);
+  for (const [i, v] of vectors.entries()) checkClientVector(config, `vectors[${i}]`, v);
   const dropouts = normalizeDropouts(options.dropouts, n);
   if (dropouts.survivorCount < config.clients.minimum)
     throw new PrivaggError(
@@ -662,103 +651,41 @@ async function runRound(
       `only ${dropouts.survivorCount} clients can finish the round, below the minimum of ${config.clients.minimum}`,
     );
 
-  // client side: clip, weight, encode, add noise
+  // client side: clip, weight (then encode and noise for ring protections)
   const clippedClients = new Set<number>();
-  const pd = description.protectedDimension;
-  const prepared: Float64Array[] = [];
-  for (const [i, v] of vectors.entries()) {
-    const x = new Float64Array(pd);
-    x.set(v);
-    if (config.clip !== undefined && clipInPlace(x.subarray(0, d), config.clip))
-      clippedClients.add(i);
-    if (weights !== undefined) {
-      const w = weights[i] as number;
-      for (let j = 0; j < d; j++) x[j] = (x[j] as number) * w;
-      x[d] = w;
-    }
-    prepared.push(x);
-  }
+  const prepared = vectors.map((v, i) => {
+    const { vector, clipped } = prepareClientVector(config, description, v, weights?.[i]);
+    if (clipped) clippedClients.add(i);
+    return vector;
+  });
+  const weighted = weights !== undefined;
 
   if (config.protection.kind === 'ckks') {
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
     const { sum, errorBound } = await ckksSum(prepared, participants, rng);
-    if (calibration.where === 'server') {
-      // the key holder rounds the released sum to the noise grid and adds exact integer noise
-      const g = description.noise.gridScale;
-      const sumStd =
-        calibration.noiseMultiplier *
-        (calibration.sensitivity * g + calibration.sensitivityRounding);
-      const noise = sampleIntegerNoise(calibration, sumStd * sumStd, pd, rng);
-      for (let j = 0; j < pd; j++)
-        sum[j] = (Math.round((sum[j] as number) * g) + (noise[j] as number)) / g;
-    }
+    releaseCkksSum(description, calibration, sum, rng);
     return {
-      ...finish(sum, participants, dropouts.dropped, clippedClients, d, weighted),
+      ...finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted),
       encryptionErrorBound: errorBound,
     };
   }
-  const q = description.quantization;
-  if (q === undefined) {
+  if (description.quantization === undefined) {
     // no protection and no DP: the exact float sum of the participants
-    const sum = new Float64Array(pd);
+    const sum = new Float64Array(description.protectedDimension);
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
     for (const i of participants) {
       const x = prepared[i] as Float64Array;
-      for (let j = 0; j < pd; j++) sum[j] = (sum[j] as number) + (x[j] as number);
+      for (let j = 0; j < sum.length; j++) sum[j] = (sum[j] as number) + (x[j] as number);
     }
-    return finish(sum, participants, dropouts.dropped, clippedClients, d, weighted);
+    return finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted);
   }
 
-  const encoded = prepared.map((x) => {
-    const e = encodeClient(x, q, rng);
-    if (calibration.where === 'clients') {
-      const noise = sampleIntegerNoise(calibration, description.noise.perClientVariance, pd, rng);
-      const mask = q.ringBits === 32 ? -1 : (2 ** q.ringBits - 1) | 0;
-      for (let j = 0; j < pd; j++) e[j] = ((e[j] as number) + (noise[j] as number)) & mask;
-    }
-    return e;
-  });
+  const encoded = prepared.map((x) => encodeClientVector(description, calibration, x, rng));
   const {
     sum: ringSum,
     participants,
     dropped,
   } = await secureSum(config, description, secagg, encoded, dropouts, rng);
-
-  // server side: signed decoding, central noise, unscale
-  const mod = 2 ** q.ringBits;
-  const half = mod / 2;
-  const central =
-    calibration.where === 'server'
-      ? sampleIntegerNoise(
-          calibration,
-          (calibration.noiseMultiplier *
-            (calibration.sensitivity * q.scale + calibration.sensitivityRounding)) **
-            2,
-          pd,
-          rng,
-        )
-      : undefined;
-  const sum = new Float64Array(pd);
-  for (let j = 0; j < pd; j++) {
-    const x = ringSum[j] as number;
-    const signed = x >= half ? x - mod : x;
-    sum[j] = (signed + (central === undefined ? 0 : (central[j] as number))) / q.scale;
-  }
-  return finish(sum, participants, dropped, clippedClients, d, weighted);
-}
-
-function finish(
-  protectedSum: Float64Array,
-  participants: readonly number[],
-  dropped: Readonly<Record<string, readonly number[]>>,
-  clippedClients: ReadonlySet<number>,
-  d: number,
-  weighted: boolean,
-): Omit<AggregationResult, 'round' | 'privacy'> {
-  const sum = protectedSum.slice(0, d);
-  const totalWeight = weighted ? (protectedSum[d] as number) : participants.length;
-  const mean = sum.map((x) => (totalWeight > 0 ? x / totalWeight : 0));
-  // clipping is reported for the clients whose input is in the sum
-  const clipped = participants.filter((i) => clippedClients.has(i)).length;
-  return { sum, mean, totalWeight, participants, dropped, clipped };
+  const sum = decodeRingSum(description, calibration, ringSum, rng);
+  return finishRound(config, sum, participants, dropped, clippedClients, weighted);
 }
