@@ -19,7 +19,7 @@ function plainSum(vs: readonly (readonly number[])[], only?: readonly number[]):
   const out = new Array<number>(D).fill(0);
   for (const [i, v] of vs.entries())
     if (only === undefined || only.includes(i))
-      for (let j = 0; j < D; j++) out[j] += v[j] as number;
+      for (let j = 0; j < D; j++) out[j] = (out[j] as number) + (v[j] as number);
   return out;
 }
 function config(
