@@ -94,9 +94,9 @@ export function createRoundServer(
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
   if (options.noiseRng !== undefined) aFunction('options.noiseRng', options.noiseRng);
-  const defaultWait = options.waitForClientsMs ?? 30_000;
+  const defaultWait = options.waitForClientsMs === undefined ? 30_000 : options.waitForClientsMs;
   aInteger('options.waitForClientsMs', defaultWait, 0, MAX_TIMEOUT_MS);
-  const defaultStage = options.stageTimeoutMs ?? 60_000;
+  const defaultStage = options.stageTimeoutMs === undefined ? 60_000 : options.stageTimeoutMs;
   aInteger('options.stageTimeoutMs', defaultStage, 1, MAX_TIMEOUT_MS);
   if (
     typeof transport !== 'object' ||
@@ -271,9 +271,9 @@ export function createRoundServer(
 
   const runRound = async (opts: RunRoundOptions = {}): Promise<RoundResult> => {
     aOptions('options', opts, ['waitForClientsMs', 'stageTimeoutMs', 'signal']);
-    const waitMs = opts.waitForClientsMs ?? defaultWait;
+    const waitMs = opts.waitForClientsMs === undefined ? defaultWait : opts.waitForClientsMs;
     aInteger('options.waitForClientsMs', waitMs, 0, MAX_TIMEOUT_MS);
-    const stageMs = opts.stageTimeoutMs ?? defaultStage;
+    const stageMs = opts.stageTimeoutMs === undefined ? defaultStage : opts.stageTimeoutMs;
     aInteger('options.stageTimeoutMs', stageMs, 1, MAX_TIMEOUT_MS);
     const signal = opts.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal))
