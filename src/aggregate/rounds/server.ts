@@ -490,7 +490,8 @@ export function createRoundServer(
                 await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
             }),
           );
-          return [...out.keys()].filter((i) => !r.gone.has(i)).sort((a, b) => a - b);
+          // members that left are kept: the stage reports them as dropped
+          return [...out.keys()].sort((a, b) => a - b);
         };
         const advance = (): Map<number, Uint8Array[]> => sec.advance();
         const advertised = await stage('advertiseKeys', [...cohort.keys()], feed, 'invitation');
