@@ -36,6 +36,7 @@ import {
 } from './protocol.ts';
 import {
   assertTransportable,
+  checkKeyDirectory,
   maxPayloadBytes,
   roundSecAggPlan,
   unshiftSecAggSum,
@@ -90,6 +91,7 @@ export function createRoundServer(
     'noiseRng',
     'waitForClientsMs',
     'stageTimeoutMs',
+    'verificationKeys',
   ]);
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
@@ -106,6 +108,7 @@ export function createRoundServer(
   )
     throw new TypeError('"transport" expected a ServerTransport');
   assertTransportable(rt);
+  const keys = checkKeyDirectory(rt, 'options.verificationKeys', options.verificationKeys);
   const rng: Rng = options.rng ?? randomBytes;
   const noiseRng: Rng = options.noiseRng ?? rng;
   const hub = new EventHub<RoundEvent>(options.onEvent);
@@ -160,6 +163,12 @@ export function createRoundServer(
       }
       if (env.payload.length !== 0) {
         reject(clientId, 'MALFORMED_MESSAGE', 'hello carries a payload', bytes.length);
+        return;
+      }
+      if (keys !== undefined && !keys.has(clientId)) {
+        const reason = 'the client has no signing key in the key directory';
+        hub.emit({ type: 'client-refused', clientId, reason });
+        transport.disconnect(clientId, reason);
         return;
       }
       ready.add(clientId);
@@ -381,7 +390,16 @@ export function createRoundServer(
 
       // 2. invite the cohort
       const invites = cohort.map((_, i) =>
-        sendTo(r, i, frame(FrameKind.Invite, number, roundId, encodeInvite(size, i))),
+        sendTo(
+          r,
+          i,
+          frame(
+            FrameKind.Invite,
+            number,
+            roundId,
+            encodeInvite(size, i, keys === undefined ? undefined : cohort),
+          ),
+        ),
       );
       await Promise.all(invites);
 
@@ -459,7 +477,12 @@ export function createRoundServer(
             `no secure-aggregation plan for a cohort of ${size}: ${e instanceof Error ? e.message : String(e)}`,
           );
         }
-        const sec = new SecAggServer({ plan: secPlan });
+        const sec = new SecAggServer({
+          plan: secPlan,
+          ...(keys === undefined
+            ? {}
+            : { verificationKeys: cohort.map((id) => keys.get(id) as Uint8Array) }),
+        });
         const feed = (index: number, env: Envelope): boolean => {
           if (declined(index, env)) return false;
           const id = cohort[index] as string;
@@ -503,8 +526,17 @@ export function createRoundServer(
         const masked = await stage('maskedInput', masking, feed, 'afterShareKeys');
         // never unmask a sum of fewer inputs than the privacy plan assumed
         atLeastMinimum(masked.size, 'sent masked inputs');
-        const unmasking = await deliver(advance());
-        await stage('unmask', unmasking, feed, 'afterMaskedInput');
+        if (secPlan.tier === 'malicious') {
+          // the consistency check: survivors sign the survivor list before anyone unmasks
+          const signing = await deliver(advance());
+          const signed = await stage('consistencyCheck', signing, feed, 'afterMaskedInput');
+          atLeastMinimum(signed.size, 'signed the survivor list');
+          const unmasking = await deliver(advance());
+          await stage('unmask', unmasking, feed, 'duringUnmask');
+        } else {
+          const unmasking = await deliver(advance());
+          await stage('unmask', unmasking, feed, 'afterMaskedInput');
+        }
         const result = await sec.finish();
         participants = [...result.survivors];
         atLeastMinimum(participants.length, 'are in the sum');
