@@ -62,6 +62,9 @@ interface ActiveRound {
   /** Indices expected to answer in the current stage, and those that did. */
   expected: Set<number>;
   answered: Set<number>;
+  /** Bytes of the frames accepted, and sent, in the current stage. */
+  bytesIn: number;
+  bytesOut: number;
   /** Why a cohort member left the round (disconnected, declined). */
   readonly gone: Map<number, string>;
   /** The current stage's frame handler: true when the frame counts as the sender's answer. */
@@ -204,6 +207,7 @@ export function createRoundServer(
     }
     if (r.onFrame(index, env)) {
       r.answered.add(index);
+      r.bytesIn += bytes.length;
       r.poke();
     }
   };
@@ -272,6 +276,7 @@ export function createRoundServer(
   const sendTo = async (r: ActiveRound, index: number, bytes: Uint8Array): Promise<void> => {
     const id = r.cohort[index] as string;
     try {
+      r.bytesOut += bytes.length;
       await transport.send(id, bytes);
     } catch {
       if (!r.gone.has(index)) r.gone.set(index, 'disconnected');
@@ -327,6 +332,8 @@ export function createRoundServer(
         indexOf: new Map(cohort.map((id, i) => [id, i])),
         expected: new Set(cohort.keys()),
         answered: new Set(),
+        bytesIn: 0,
+        bytesOut: 0,
         gone: new Map(),
         onFrame: () => false,
         poke: () => {},
@@ -353,6 +360,7 @@ export function createRoundServer(
         const t0 = performance.now();
         r.expected = new Set(expected);
         r.answered = new Set();
+        r.bytesIn = 0;
         r.onFrame = onFrame;
         r.poke();
         await waitFor(
@@ -378,9 +386,12 @@ export function createRoundServer(
           round: number,
           stage: name,
           received: answered.size,
+          bytesReceived: r.bytesIn,
+          bytesSent: r.bytesOut,
           expected: expected.length,
           durationMs,
         });
+        r.bytesOut = 0;
         return answered;
       };
       const atLeastMinimum = (count: number, what: string): void => {

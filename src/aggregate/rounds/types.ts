@@ -175,6 +175,10 @@ export type RoundEvent =
       readonly received: number;
       /** Clients that were expected to answer. */
       readonly expected: number;
+      /** Bytes of the frames accepted in the stage. */
+      readonly bytesReceived: number;
+      /** Bytes of the frames that opened the stage (invitations, or the previous stage's replies). */
+      readonly bytesSent: number;
       /** Milliseconds the stage took. */
       readonly durationMs: number;
     }

@@ -378,9 +378,12 @@ describe('plans, budgets and protections', () => {
     const transport = createMemoryTransport();
     const server = plan.server(transport.server);
     const iterated: string[] = [];
+    const stageEvents: Extract<RoundEvent, { type: 'stage-done' }>[] = [];
     const reading = (async () => {
-      for await (const e of server.events())
+      for await (const e of server.events()) {
         iterated.push(e.type === 'stage-done' ? e.stage : e.type);
+        if (e.type === 'stage-done') stageEvents.push(e);
+      }
     })();
     const vs = vectors(3);
     for (let i = 0; i < 3; i++)
@@ -400,6 +403,7 @@ describe('plans, budgets and protections', () => {
       'unmask',
       'round-finished',
     ]);
+    expect(stageEvents.every((e) => e.bytesReceived > 0 && e.bytesSent > 0)).toBe(true);
   });
 
   it('aborts a round when its signal fires', async () => {
