@@ -151,6 +151,37 @@ describe('dropouts at every stage', () => {
     );
   });
 
+  for (const protection of [
+    { kind: 'secagg', dropoutTolerance: 0.3 },
+    { kind: 'secagg+', dropoutTolerance: 0.3 },
+  ] as const)
+    it(`${protection.kind} with distributed DP and dropouts at three stages equals simulate with them`, async () => {
+      const cfg = config(protection, DP, 10, 7);
+      const vs = vectors(10);
+      const faults = new Map<number, Fault>([
+        [1, { mode: 'disconnect', afterSends: 2 }],
+        [4, { mode: 'stall', afterSends: 3 }],
+        [8, { mode: 'disconnect', afterSends: 4 }],
+      ]);
+      const { result } = await transportRound(planAggregation(cfg), vs, {
+        faults,
+        round: { stageTimeoutMs: 300 },
+      });
+      const sim = await planAggregation(cfg).simulate(vs, {
+        dropouts: { afterAdvertiseKeys: [1], afterShareKeys: [4], afterMaskedInput: [8] },
+        clientRng: clientSeed,
+        serverRng: serverSeed(),
+      });
+      expect(result.dropped).toEqual({
+        afterAdvertiseKeys: [idOf(1)],
+        afterShareKeys: [idOf(4)],
+        afterMaskedInput: [idOf(8)],
+      });
+      expect(result.participants).toEqual(sim.participants.map(idOf));
+      expect([...result.sum]).toEqual([...sim.sum]);
+      expect(result.privacy).toEqual(sim.privacy);
+    });
+
   it('a client that drops without SecAgg is simply absent', async () => {
     const vs = vectors(8);
     const { result } = await transportRound(planAggregation(config({ kind: 'none' })), vs, {
