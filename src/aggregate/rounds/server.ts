@@ -356,12 +356,16 @@ export function createRoundServer(
         expected: readonly number[],
         onFrame: ActiveRound['onFrame'],
         dropStage: string,
+        open: () => Promise<void>,
       ): Promise<Set<number>> => {
         const t0 = performance.now();
+        // the stage accepts answers before its opening messages go out: a fast client's reply
+        // may arrive while the last of them is still being sent
         r.expected = new Set(expected);
         r.answered = new Set();
         r.bytesIn = 0;
         r.onFrame = onFrame;
+        await open();
         r.poke();
         await waitFor(
           () => stageDone(r),
@@ -399,20 +403,23 @@ export function createRoundServer(
           throw aborted(`only ${count} clients ${what}, below the minimum of ${minimum}`);
       };
 
-      // 2. invite the cohort
-      const invites = cohort.map((_, i) =>
-        sendTo(
-          r,
-          i,
-          frame(
-            FrameKind.Invite,
-            number,
-            roundId,
-            encodeInvite(size, i, keys === undefined ? undefined : cohort),
+      // 2. the invitations open the first stage
+      const invite = async (): Promise<void> => {
+        await Promise.all(
+          cohort.map((_, i) =>
+            sendTo(
+              r,
+              i,
+              frame(
+                FrameKind.Invite,
+                number,
+                roundId,
+                encodeInvite(size, i, keys === undefined ? undefined : cohort),
+              ),
+            ),
           ),
-        ),
-      );
-      await Promise.all(invites);
+        );
+      };
 
       // 3. the protection's stages
       const q = rt.description.quantization;
@@ -460,6 +467,7 @@ export function createRoundServer(
             }
           },
           'input',
+          invite,
         );
         participants = [...got].sort((a, b) => a - b);
         atLeastMinimum(participants.length, 'sent their input');
@@ -517,37 +525,39 @@ export function createRoundServer(
           );
           return false;
         };
-        const deliver = async (out: Map<number, Uint8Array[]>): Promise<number[]> => {
-          await Promise.all(
-            [...out].map(async ([i, messages]) => {
-              for (const m of messages)
-                await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
-            }),
-          );
+        /** Close the SecAgg stage and open the next one with its messages. */
+        const next = async (name: string, dropStage: string): Promise<Set<number>> => {
+          const out = sec.advance();
           // members that left are kept: the stage reports them as dropped
-          return [...out.keys()].sort((a, b) => a - b);
+          const recipients = [...out.keys()].sort((x, y) => x - y);
+          return stage(name, recipients, feed, dropStage, async () => {
+            await Promise.all(
+              [...out].map(async ([i, messages]) => {
+                for (const m of messages)
+                  await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
+              }),
+            );
+          });
         };
-        const advance = (): Map<number, Uint8Array[]> => sec.advance();
-        const advertised = await stage('advertiseKeys', [...cohort.keys()], feed, 'invitation');
+        const advertised = await stage(
+          'advertiseKeys',
+          [...cohort.keys()],
+          feed,
+          'invitation',
+          invite,
+        );
         atLeastMinimum(advertised.size, 'advertised keys');
-        const sharing = await deliver(advance());
-        const shared = await stage('shareKeys', sharing, feed, 'afterAdvertiseKeys');
+        const shared = await next('shareKeys', 'afterAdvertiseKeys');
         atLeastMinimum(shared.size, 'shared their keys');
-        const masking = await deliver(advance());
-        const masked = await stage('maskedInput', masking, feed, 'afterShareKeys');
+        const masked = await next('maskedInput', 'afterShareKeys');
         // never unmask a sum of fewer inputs than the privacy plan assumed
         atLeastMinimum(masked.size, 'sent masked inputs');
         if (secPlan.tier === 'malicious') {
           // the consistency check: survivors sign the survivor list before anyone unmasks
-          const signing = await deliver(advance());
-          const signed = await stage('consistencyCheck', signing, feed, 'afterMaskedInput');
+          const signed = await next('consistencyCheck', 'afterMaskedInput');
           atLeastMinimum(signed.size, 'signed the survivor list');
-          const unmasking = await deliver(advance());
-          await stage('unmask', unmasking, feed, 'duringUnmask');
-        } else {
-          const unmasking = await deliver(advance());
-          await stage('unmask', unmasking, feed, 'afterMaskedInput');
-        }
+          await next('unmask', 'duringUnmask');
+        } else await next('unmask', 'afterMaskedInput');
         const result = await sec.finish();
         participants = [...result.survivors];
         atLeastMinimum(participants.length, 'are in the sum');

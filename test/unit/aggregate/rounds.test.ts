@@ -5,6 +5,7 @@ import {
   isPrivaggError,
   planAggregation,
   type RoundEvent,
+  type ServerTransport,
 } from '../../../src/index.ts';
 import { ed25519KeyPairFast } from '../../../src/core/index.ts';
 import {
@@ -435,6 +436,31 @@ describe('plans, budgets and protections', () => {
       'round-finished',
     ]);
     expect(stageEvents.every((e) => e.bytesReceived > 0 && e.bytesSent > 0)).toBe(true);
+  });
+
+  it('accepts replies that arrive before the server finished sending a stage (slow send)', async () => {
+    const plan = planAggregation(config({ kind: 'secagg+', dropoutTolerance: 0.2 }));
+    const transport = createMemoryTransport();
+    const inner = transport.server;
+    // send resolves only well after the frame was delivered (a transport under backpressure)
+    const slow: ServerTransport = {
+      onEvent: (h) => inner.onEvent(h),
+      disconnect: (id, reason) => inner.disconnect(id, reason),
+      close: () => inner.close(),
+      async send(id, frame) {
+        await inner.send(id, frame);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      },
+    };
+    const events: RoundEvent[] = [];
+    const server = plan.server(slow, { onEvent: (e) => events.push(e) });
+    const vs = vectors(8);
+    for (let i = 0; i < 8; i++)
+      void plan.client(idOf(i), transport.connect(idOf(i))).contribute(vs[i] as number[]);
+    const result = await server.runRound();
+    expect([...result.sum]).toEqual(plainSum(vs));
+    expect(events.filter((e) => e.type === 'frame-rejected')).toEqual([]);
+    await server.close();
   });
 
   it('aborts a round when its signal fires', async () => {
