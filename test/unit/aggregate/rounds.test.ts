@@ -79,6 +79,23 @@ describe('rounds over the in-memory transport equal the in-process simulation', 
       else expect([...result.sum]).not.toEqual(plainSum(vs));
     });
 
+  it('a cohort smaller than the SecAgg+ degree runs on the complete graph, both ways', async () => {
+    const cfg: AggregationConfig = {
+      ...config({ kind: 'secagg+', dropoutTolerance: 0.2 }, DP, 200, 20),
+      accountant: { rounds: 1 },
+    };
+    const plan = planAggregation(cfg);
+    expect(plan.describe().protection.neighbors).toBeGreaterThan(24);
+    const vs = vectors(25);
+    const { result } = await transportRound(plan, vs, { round: { waitForClientsMs: 100 } });
+    const sim = await planAggregation(cfg).simulate(vs, {
+      clientRng: clientSeed,
+      serverRng: serverSeed(),
+    });
+    expect(result.participants).toHaveLength(25);
+    expect([...result.sum]).toEqual([...sim.sum]);
+  });
+
   it('a weighted mean: the weights travel inside the protected vector', async () => {
     const cfg: AggregationConfig = {
       ...config({ kind: 'secagg+', dropoutTolerance: 0.2 }),
