@@ -16,13 +16,17 @@ import {
   roundRho,
   zcdpEpsilon,
   maxNoiseVariance,
+  noiseStd,
+  roundedNormBound,
 } from './privacy.ts';
+import { drawRotationSeed, ROUNDING_ATTEMPTS, ROUNDING_BETA } from './rotation.ts';
 import {
   checkClientVector,
   checkRoundWeights,
   decodeRingSum,
   encodeClientVector,
   finishRound,
+  noiseCkksClientVector,
   prepareClientVector,
   releaseCkksSum,
 } from './pipeline.ts';
@@ -43,6 +47,8 @@ import {
   describeQuantization,
   type ResolvedQuantization,
   resolveScale,
+  tailFactor,
+  WRAP_PROBABILITY,
 } from './quantize.ts';
 
 /**
@@ -82,8 +88,10 @@ export interface PlanDescription {
     readonly kind: AggregationConfig['protection']['kind'];
     /** The adversary it is meant for; `trusted-server` for no protection. */
     readonly threat: 'semi-honest' | 'malicious' | 'trusted-server';
-    /** SecAgg(+): neighbours per client; shamir: servers. */
+    /** SecAgg(+): neighbours per client; shamir: servers; threshold CKKS: key holders. */
     readonly neighbors?: number;
+    /** CKKS: `single` (one key holder) or `threshold` (t of `neighbors` key holders). */
+    readonly keys?: 'single' | 'threshold';
     /** Shares needed to reconstruct (SecAgg threshold, or Shamir threshold). */
     readonly threshold?: number;
     /** Set for `none`: the server sees every input. */
@@ -91,17 +99,49 @@ export interface PlanDescription {
   };
   /** Absent when no ring is used (no protection and no DP: an exact float sum). */
   readonly quantization?: ResolvedQuantization;
+  /**
+   * The randomized Hadamard rotation of distributed DP (TFF's distributed DP sum): `hadamard`
+   * with the protected vector padded with zeros to `paddedDimension` (a power of two) and a
+   * seed drawn from the CSPRNG each round, or `none` (`paddedDimension` is then the protected
+   * dimension). The ring vectors, the noise and the bytes have `paddedDimension` coordinates.
+   */
+  readonly rotation: {
+    /** `hadamard` or `none`. */
+    readonly kind: 'hadamard' | 'none';
+    /** Coordinates after padding: what is protected and noised. */
+    readonly paddedDimension: number;
+  };
+  /**
+   * Conditional stochastic rounding (DP over a ring): each client re-draws its unbiased
+   * stochastic rounding until the rounded, scaled vector's L2 norm is within `normBound`
+   * (Kairouz-Liu-Steinke 2021, Lemma 4.1: one draw exceeds it with probability at most
+   * `beta`); after `maxAttempts` failures (probability at most `fallbackProbability`) it rounds
+   * toward zero instead. The DP sensitivity is `normBound`.
+   */
+  readonly rounding?: {
+    /** Probability bound that one draw exceeds the norm bound. */
+    readonly beta: number;
+    /** Draws before the fallback. */
+    readonly maxAttempts: number;
+    /** beta ^ maxAttempts: probability of the (biased, still bounded) fallback per client and round. */
+    readonly fallbackProbability: number;
+    /** Bound on the L2 norm of one client's rounded vector, in quantized units. */
+    readonly normBound: number;
+  };
   /** The DP noise. */
   readonly noise: {
     /** The noise distribution. */
     readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
-    /** Who adds it: the server (central DP) or every client (distributed DP). */
-    readonly where: 'none' | 'server' | 'clients';
+    /**
+     * Who adds it: the server (central DP), every client a share of the sum's noise
+     * (distributed DP), or every client all of its own (local DP).
+     */
+    readonly where: 'none' | 'server' | 'clients' | 'local';
     /** Noise multiplier z: std of the sum's noise divided by the L2 sensitivity. */
     readonly noiseMultiplier: number;
     /** The noise is integer multiples of 1 / gridScale (the quantization scale, or CKKS's noise grid). */
     readonly gridScale: number;
-    /** Variance of one client's noise, in quantized units (distributed DP). */
+    /** Variance of one client's noise, in quantized units (distributed and local DP). */
     readonly perClientVariance: number;
     /** Variance of the noise in the aggregate sum, in input units, when the minimum number of clients survive. */
     readonly sumVariance: number;
@@ -125,9 +165,9 @@ export interface PlanDescription {
     readonly rounds: number;
     /** Poisson sampling rate of clients per round. */
     readonly samplingRate: number;
-    /** One round's loss (with the minimum cohort). */
+    /** One round's loss (with the minimum cohort; local DP: of each client against everyone). */
     readonly perRound: PrivacyLoss;
-    /** All rounds' loss (with the minimum cohort). */
+    /** All rounds' loss (with the minimum cohort; local DP: of each client against everyone). */
     readonly cumulative: PrivacyLoss;
     /** How the loss is accounted. */
     readonly accountant: string;
@@ -262,15 +302,9 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   const protectedDimension = dimension + (weighted ? 1 : 0);
   const maxWeight = config.weights?.max ?? 1;
   const ckks = protection.kind === 'ckks';
-  if (ckks && (protection.keys ?? 'single') === 'threshold')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'threshold CKKS keys exist in privagg/he but are not wired into plans yet; use keys: "single"',
-    );
-  if (ckks && privacy.kind === 'distributed-dp')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'distributed DP over CKKS is not wired into plans yet; use central-dp (the key holder adds the noise)',
+  if (config.accountant?.kind === 'pld')
+    throw new RangeError(
+      '"accountant.kind" pld does not apply to plans: privagg/dp\'s PLD accountant models the continuous Gaussian and Laplace, while plans add discrete Gaussian or Skellam noise to integer vectors, whose privacy curves are not proven dominated by the continuous ones (CKS20 show them close, not dominated); use "rdp"',
     );
   // CKKS adds floats under encryption: no ring; every other protection, and DP, uses one
   const usesRing = !ckks && (protection.kind !== 'none' || privacy.kind !== 'none');
@@ -280,7 +314,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
     );
   if (privacy.kind === 'distributed-dp' && protection.kind === 'none')
     throw new RangeError(
-      '"privacy.kind" distributed-dp needs a protection that hides individual inputs (secagg, secagg+ or shamir)',
+      '"privacy.kind" distributed-dp needs a protection that hides individual inputs (secagg, secagg+, shamir or ckks); with protection none use local-dp',
     );
   if (usesRing && config.clip === undefined)
     throw new RangeError(
@@ -291,11 +325,13 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   // per-coordinate bound of the protected vector (weighted: w * x and w itself)
   const bound = Math.max(clipBound * maxWeight, weighted ? maxWeight : 0);
   const calibration = calibratePrivacy(config, protectedDimension, headroom);
+  const ringDimension = calibration.noiseDimension;
 
   // the exact samplers draw bounded variances (maxNoiseVariance): cap the scale so the noise fits
   // (a coarser grid; the rounding error then stays far below the noise)
   let maxScale = Number.POSITIVE_INFINITY;
   if (calibration.where !== 'none') {
+    // distributed: each client draws its share (variance / minimum); central and local: one draw
     const m = calibration.where === 'clients' ? clients.minimum : 1;
     maxScale =
       (Math.sqrt(maxNoiseVariance(calibration) * m) / calibration.noiseMultiplier -
@@ -310,21 +346,40 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   let secagg: SecAggSetup | undefined;
   const secaggKind = protection.kind === 'secagg' || protection.kind === 'secagg+';
   if (usesRing) {
-    // noise inside the ring (distributed DP only; central noise is added after decoding), with
-    // every expected client contributing its share: std a + b * scale in quantized units
-    const noise =
+    // each client's own noise inside the ring, in quantized units: std a + b * scale (a share of
+    // the sum's for distributed DP, all of its own for local DP; central noise is added after
+    // decoding); the sum carries every expected client's
+    const z = calibration.noiseMultiplier;
+    const share =
       calibration.where === 'clients'
-        ? {
-            a:
-              calibration.sensitivityRounding *
-              calibration.noiseMultiplier *
-              Math.sqrt(clients.expected / clients.minimum),
-            b:
-              calibration.sensitivity *
-              calibration.noiseMultiplier *
-              Math.sqrt(clients.expected / clients.minimum),
-          }
-        : undefined;
+        ? 1 / Math.sqrt(clients.minimum)
+        : calibration.where === 'local'
+          ? 1
+          : 0;
+    const clientNoise =
+      share === 0
+        ? undefined
+        : {
+            a: calibration.sensitivityRounding * z * share,
+            b: calibration.sensitivity * z * share,
+          };
+    const noise =
+      clientNoise === undefined
+        ? undefined
+        : {
+            a: clientNoise.a * Math.sqrt(clients.expected),
+            b: clientNoise.b * Math.sqrt(clients.expected),
+          };
+    // the rotation flattens each vector: a coordinate of HD x (fixed x, random signs) is a
+    // Rademacher sum with variance proxy |x|^2 / d, so by Hoeffding it stays within
+    // |x| sqrt(2 ln(2 m / p)) / sqrt(d) for all m coordinates but with probability p
+    const coordinateCount = secaggKind ? clients.expected * ringDimension : ringDimension;
+    const rotatedBound = calibration.rotation
+      ? (calibration.vectorNorm * tailFactor(coordinateCount, WRAP_PROBABILITY)) /
+        Math.sqrt(ringDimension)
+      : bound;
+    const rotationTail = rotatedBound < bound;
+    const coordinate = Math.min(bound, rotatedBound);
     const shamirThreshold =
       protection.kind === 'shamir' &&
       (protection.threshold ?? protection.servers) < protection.servers;
@@ -344,35 +399,24 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
     if (secaggKind) {
       const range = secaggInputRange(ringBits, clients.expected);
       const perClientLimit = range.offset;
-      // each client's own noise, in quantized units: std a + b * scale
-      const clientNoise =
-        calibration.where === 'clients'
-          ? {
-              a:
-                (calibration.sensitivityRounding * calibration.noiseMultiplier) /
-                Math.sqrt(clients.minimum),
-              b:
-                (calibration.sensitivity * calibration.noiseMultiplier) /
-                Math.sqrt(clients.minimum),
-            }
-          : undefined;
+      const fixedScale = config.quantization?.scale;
       quantization =
-        config.quantization === undefined
+        fixedScale === undefined
           ? resolveScalePerClient(
               ringBits,
               clients.expected,
-              bound,
-              protectedDimension,
+              coordinate,
+              ringDimension,
               perClientLimit,
               clientNoise,
               maxScale,
             )
           : describePerClient(
               ringBits,
-              config.quantization.scale,
+              fixedScale,
               clients.expected,
-              bound,
-              protectedDimension,
+              coordinate,
+              ringDimension,
               perClientLimit,
               clientNoise,
             );
@@ -382,7 +426,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       >;
       const secaggPlan = planSecAgg({
         clients: clients.expected,
-        dimension: protectedDimension,
+        dimension: ringDimension,
         modulusBits: ringBits,
         maxInputValue: range.maxInputValue,
         neighbors: p.kind === 'secagg' ? 'all' : 'auto',
@@ -395,18 +439,25 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
         );
       secagg = { plan: secaggPlan, offset: range.offset };
     } else {
+      const fixedScale = config.quantization?.scale;
       quantization =
-        config.quantization === undefined
-          ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise, maxScale)
+        fixedScale === undefined
+          ? resolveScale(ringBits, clients.expected, coordinate, ringDimension, noise, maxScale)
           : describeQuantization(
               ringBits,
-              config.quantization.scale,
+              fixedScale,
               clients.expected,
-              bound,
-              protectedDimension,
+              coordinate,
+              ringDimension,
               noise,
             );
     }
+    // the rotation's tail is a second wrap event beside the noise's
+    if (rotationTail)
+      quantization = {
+        ...quantization,
+        wrapProbability: quantization.wrapProbability + WRAP_PROBABILITY,
+      };
   }
   // CKKS with central DP: the key holder rounds the decrypted sum to this grid and adds exact
   // integer noise there (the CKKS error, far below one grid step, counts as rounding slack)
@@ -415,18 +466,23 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       ? 2 ** Math.floor(Math.log2(Math.min(maxScale, 2 ** 24)))
       : undefined;
   const scale = quantization?.scale ?? noiseGrid ?? 1;
-  const sensitivityScaled = calibration.sensitivity * scale + calibration.sensitivityRounding;
-  const sumStdScaled = calibration.noiseMultiplier * sensitivityScaled;
+  // the sum's noise std (central, distributed), or one client's (local), in quantized units
+  const stdScaled = calibration.where === 'none' ? 0 : noiseStd(calibration, scale);
   const perClientVariance =
-    calibration.where === 'clients' ? sumStdScaled ** 2 / clients.minimum : 0;
-  const sumVariance = calibration.where === 'none' ? 0 : sumStdScaled ** 2 / scale ** 2;
+    calibration.where === 'clients'
+      ? stdScaled ** 2 / clients.minimum
+      : calibration.where === 'local'
+        ? stdScaled ** 2
+        : 0;
+  const sumVariance =
+    (calibration.where === 'local' ? clients.minimum : 1) * (stdScaled / scale) ** 2;
   const n = clients.minimum;
   const quantizationVariance =
     quantization === undefined ? 0 : (n * 0.25) / (scale * scale) / (n * n);
   const noiseVariance = sumVariance / (n * n);
   const prot = describeProtection(config, secagg?.plan);
   const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);
-  const vectorBytes = protectedDimension * bytesPerRingElement;
+  const vectorBytes = ringDimension * bytesPerRingElement;
   // SecAgg (privagg/secagg's wire format, message headers left out): two advertised public keys;
   // per neighbour one sealed share pair (sender, receiver, two 36-byte field-element shares, a
   // 16-byte tag) and at most one revealed 36-byte share with its owner id in unmasking
@@ -478,6 +534,20 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
           : { kind: 'linf', bound: config.clip.linf },
     protection: prot,
     ...(quantization === undefined ? {} : { quantization }),
+    rotation: {
+      kind: calibration.rotation ? 'hadamard' : 'none',
+      paddedDimension: ringDimension,
+    },
+    ...(quantization !== undefined && calibration.conditionalRounding
+      ? {
+          rounding: {
+            beta: ROUNDING_BETA,
+            maxAttempts: ROUNDING_ATTEMPTS,
+            fallbackProbability: ROUNDING_BETA ** ROUNDING_ATTEMPTS,
+            normBound: roundedNormBound(calibration, scale),
+          },
+        }
+      : {}),
     noise: {
       mechanism: calibration.mechanism,
       where: calibration.where,
@@ -529,7 +599,16 @@ function describeProtection(
         insecure: false,
       };
     case 'ckks':
-      return { kind: 'ckks', threat: 'semi-honest', insecure: false };
+      return (p.keys ?? 'single') === 'single'
+        ? { kind: 'ckks', threat: 'semi-honest', keys: 'single', insecure: false }
+        : {
+            kind: 'ckks',
+            threat: 'semi-honest',
+            keys: 'threshold',
+            neighbors: p.parties ?? 0,
+            threshold: p.threshold ?? p.parties ?? 0,
+            insecure: false,
+          };
     default:
       if (secaggPlan === undefined)
         throw new PrivaggError('INVALID_PARAMETER', 'secure aggregation needs a ring');
@@ -662,7 +741,9 @@ async function runRound(
 
   if (config.protection.kind === 'ckks') {
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
-    const { sum, errorBound } = await ckksSum(prepared, participants, rng);
+    for (const i of participants)
+      noiseCkksClientVector(description, calibration, prepared[i] as Float64Array, rng);
+    const { sum, errorBound } = await ckksSum(config.protection, prepared, participants, rng);
     releaseCkksSum(description, calibration, sum, rng);
     return {
       ...finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted),
@@ -680,12 +761,14 @@ async function runRound(
     return finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted);
   }
 
-  const encoded = prepared.map((x) => encodeClientVector(description, calibration, x, rng));
+  // the round's rotation seed: fresh from the CSPRNG, shared by every client and the server
+  const seed = calibration.rotation ? drawRotationSeed(rng) : undefined;
+  const encoded = prepared.map((x) => encodeClientVector(description, calibration, x, rng, seed));
   const {
     sum: ringSum,
     participants,
     dropped,
   } = await secureSum(config, description, secagg, encoded, dropouts, rng);
-  const sum = decodeRingSum(description, calibration, ringSum, rng);
+  const sum = decodeRingSum(description, calibration, ringSum, rng, seed);
   return finishRound(config, sum, participants, dropped, clippedClients, weighted);
 }

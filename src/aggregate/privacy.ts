@@ -21,19 +21,37 @@ import {
   zcdpToEpsilon,
 } from '../dp/index.ts';
 import type { AggregationConfig } from './config.ts';
+import { inflatedNorm, paddedLength } from './rotation.ts';
 
 /** @internal The noise a plan adds and the privacy it buys. */
 export interface PrivacyCalibration {
-  readonly where: 'none' | 'server' | 'clients';
+  /** Who adds the noise: the server, every client as a share of the sum's, or every client for itself. */
+  readonly where: 'none' | 'server' | 'clients' | 'local';
   readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
   /** Whether rounds are accounted with RDP (sampling or Skellam) rather than zCDP. */
   readonly rdp: boolean;
   /** z: the sum's noise standard deviation over the L2 sensitivity (with the minimum cohort). */
   readonly noiseMultiplier: number;
-  /** L2 sensitivity of the sum in input units (one client's protected vector). */
+  /**
+   * L2 sensitivity in input units: of the sum (one client's protected vector) for central and
+   * distributed DP; of one client's output (twice its norm bound) for local DP.
+   */
   readonly sensitivity: number;
-  /** Extra L2 sensitivity in quantized units from stochastic rounding (sqrt of the dimension). */
+  /**
+   * Extra L2 sensitivity in quantized units from rounding, at most: sqrt of the noised dimension
+   * (twice that for CKKS, whose decryption error adds up to one more step; twice for local DP).
+   * Used to size the ring; the accounting uses {@link scaledSensitivity}, tighter with
+   * conditional rounding.
+   */
   readonly sensitivityRounding: number;
+  /** L2 bound of one client's protected vector in input units. */
+  readonly vectorNorm: number;
+  /** Randomized Hadamard rotation of the protected vector (distributed DP with an L2 clip). */
+  readonly rotation: boolean;
+  /** Coordinates that carry noise: the protected dimension, padded to a power of two when rotated. */
+  readonly noiseDimension: number;
+  /** Clients round conditionally (bounded norm increase, KLS21) before adding noise. */
+  readonly conditionalRounding: boolean;
   readonly rounds: number;
   readonly samplingRate: number;
   readonly minimumClients: number;
@@ -88,6 +106,10 @@ export function calibratePrivacy(
       noiseMultiplier: 0,
       sensitivity: 0,
       sensitivityRounding: 0,
+      vectorNorm: 0,
+      rotation: false,
+      noiseDimension: protectedDimension,
+      conditionalRounding: false,
       rounds,
       samplingRate,
       minimumClients,
@@ -100,11 +122,14 @@ export function calibratePrivacy(
   const mechanism = privacy.mechanism ?? 'discrete-gaussian';
   if (mechanism === 'skellam' && privacy.kind !== 'distributed-dp')
     throw new RangeError(
-      '"privacy.mechanism" skellam is for distributed DP; central DP uses the discrete Gaussian',
+      '"privacy.mechanism" skellam is for distributed DP; central and local DP use the discrete Gaussian',
     );
+  const local = privacy.kind === 'local-dp';
+  const ckks = config.protection.kind === 'ckks';
   // distributed noise (privagg/dp's DDG and Skellam RDP) and Poisson-sampled rounds are accounted
-  // with RDP; central discrete Gaussian noise without sampling with zCDP
-  const rdp = samplingRate < 1 || privacy.kind === 'distributed-dp';
+  // with RDP; central discrete Gaussian noise without sampling, and local noise, with zCDP
+  // (local DP counts no amplification by sampling: the server may see each noisy vector)
+  const rdp = !local && (samplingRate < 1 || privacy.kind === 'distributed-dp');
   // the base mechanism gets this share of the budget; distributed DP leaves the rest for the
   // distributed discrete Gaussian's own terms (tau, and its looser subsampling bound)
   const headroom = privacy.kind === 'distributed-dp' ? headroomShare : 1;
@@ -123,31 +148,55 @@ export function calibratePrivacy(
     const rhoTotal = rhoForTarget(privacy.epsilon, privacy.delta);
     if (!(rhoTotal > 0))
       throw new RangeError('"privacy.epsilon" is too small to reach at this delta');
-    noiseMultiplier = Math.sqrt(rounds / (2 * rhoTotal * headroom));
+    // (inflated by 1e-12 so float rounding never takes the loss above the target)
+    noiseMultiplier = Math.sqrt(rounds / (2 * rhoTotal * headroom)) * (1 + 1e-12);
   }
-  const sensitivity = sensitivityOf(config, protectedDimension);
-  if (noiseMultiplier / minimumClients > 1)
+  const vectorNorm = sensitivityOf(config, protectedDimension);
+  const sensitivity = (local ? 2 : 1) * vectorNorm;
+  if (!local && noiseMultiplier / minimumClients > 1)
     throw new RangeError(
-      `"clients.minimum" (${minimumClients}) is too small for this privacy target: the noise on the mean (noise multiplier ${noiseMultiplier.toFixed(2)} / ${minimumClients} clients) would exceed the clip bound itself`,
+      `"clients.minimum" (${minimumClients}) is too small for this privacy target ("privacy.epsilon" ${privacy.epsilon}): the noise on the mean (noise multiplier ${noiseMultiplier.toFixed(2)} / ${minimumClients} clients) would exceed the clip bound itself${privacy.kind === 'distributed-dp' ? '; distributed noise is calibrated to the clients.minimum survivors, so a dropout rate that lets the cohort fall this low makes the epsilon unreachable' : ''}`,
     );
+  const rotation =
+    privacy.kind === 'distributed-dp' &&
+    !ckks &&
+    config.clip !== undefined &&
+    'l2' in config.clip &&
+    (privacy.rotation ?? 'hadamard') === 'hadamard';
+  if (privacy.rotation === 'hadamard' && !rotation)
+    throw new RangeError(
+      '"privacy.rotation" hadamard needs an L2 clip and a ring protection (not ckks)',
+    );
+  const noiseDimension = rotation ? paddedLength(protectedDimension) : protectedDimension;
+  const where =
+    privacy.kind === 'central-dp'
+      ? ('server' as const)
+      : local
+        ? ('local' as const)
+        : ('clients' as const);
   const base = {
-    where: privacy.kind === 'central-dp' ? ('server' as const) : ('clients' as const),
+    where,
     mechanism,
     rdp,
     noiseMultiplier,
     sensitivity,
     // rounding to the grid moves each coordinate by less than one step (CKKS: plus its decryption
-    // error, far below one step, so less than two)
-    sensitivityRounding:
-      (config.protection.kind === 'ckks' ? 2 : 1) * Math.sqrt(protectedDimension),
+    // error, far below one step, so less than two); local DP: two roundings
+    sensitivityRounding: (ckks ? 2 : 1) * (local ? 2 : 1) * Math.sqrt(noiseDimension),
+    vectorNorm,
+    rotation,
+    noiseDimension,
+    conditionalRounding: !ckks,
     rounds,
     samplingRate,
     minimumClients,
     protectedDimension,
     delta: privacy.delta,
-    accountant: rdp
-      ? `RDP (${mechanism === 'skellam' ? 'distributed Skellam, Agarwal-Kairouz-Liu 2021' : privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke 2021' : 'Gaussian, Mironov-Talwar-Zhang'}${samplingRate < 1 ? `, Poisson-subsampled at rate ${samplingRate}` : ''}), composed over ${rounds} round(s), improved conversion`
-      : `zCDP (discrete Gaussian), composed over ${rounds} round(s), CKS20 conversion`,
+    accountant: local
+      ? `zCDP per client (local discrete Gaussian; neighbours: any two inputs of one client), composed over ${rounds} round(s), CKS20 conversion; no amplification by sampling counted`
+      : rdp
+        ? `RDP (${mechanism === 'skellam' ? 'distributed Skellam, Agarwal-Kairouz-Liu 2021' : privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke 2021' : 'Gaussian, Mironov-Talwar-Zhang'}${samplingRate < 1 ? `, Poisson-subsampled at rate ${samplingRate}` : ''}), composed over ${rounds} round(s), improved conversion`
+        : `zCDP (discrete Gaussian), composed over ${rounds} round(s), CKS20 conversion`,
   };
   const perRoundRho = 1 / (2 * noiseMultiplier * noiseMultiplier);
   return {
@@ -155,6 +204,31 @@ export function calibratePrivacy(
     perRound: { epsilon: zcdpEpsilon(perRoundRho, privacy.delta), delta: privacy.delta },
     cumulative: { epsilon: zcdpEpsilon(perRoundRho * rounds, privacy.delta), delta: privacy.delta },
   };
+}
+
+/**
+ * @internal L2 sensitivity at quantization scale `scale`, in quantized units: one client's
+ * rounded vector (distributed and central DP) or the difference of two (local DP). With
+ * conditional rounding, the KLS21 inflated bound; otherwise norm plus one step per coordinate.
+ */
+export function scaledSensitivity(calibration: PrivacyCalibration, scale: number): number {
+  const linear = calibration.sensitivity * scale + calibration.sensitivityRounding;
+  if (!calibration.conditionalRounding || calibration.where === 'none') return linear;
+  const factor = calibration.where === 'local' ? 2 : 1;
+  return Math.min(
+    linear,
+    factor * inflatedNorm(calibration.vectorNorm * scale, calibration.noiseDimension),
+  );
+}
+
+/** @internal The bound conditional rounding enforces on one client's rounded, scaled vector. */
+export function roundedNormBound(calibration: PrivacyCalibration, scale: number): number {
+  return inflatedNorm(calibration.vectorNorm * scale, calibration.noiseDimension);
+}
+
+/** @internal Standard deviation of the noise in the sum (central, distributed) or of one client (local), quantized units. */
+export function noiseStd(calibration: PrivacyCalibration, scale: number): number {
+  return calibration.noiseMultiplier * scaledSensitivity(calibration, scale);
 }
 
 /**
@@ -167,7 +241,7 @@ export function roundRdp(
   participants: number,
   steps: number,
 ): RdpAccountant {
-  const sensitivity = calibration.sensitivity * scale + calibration.sensitivityRounding;
+  const sensitivity = scaledSensitivity(calibration, scale);
   const sumStd = calibration.noiseMultiplier * sensitivity;
   const samplingRate = calibration.samplingRate;
   if (calibration.where === 'server')
@@ -182,14 +256,14 @@ export function roundRdp(
       variance: participants * localVariance,
       l2Sensitivity: sensitivity,
       // an integer vector of L2 norm D has L1 norm at most min(sqrt(d) D, D^2)
-      l1Sensitivity: sensitivity * Math.min(Math.sqrt(calibration.protectedDimension), sensitivity),
+      l1Sensitivity: sensitivity * Math.min(Math.sqrt(calibration.noiseDimension), sensitivity),
       samplingRate,
       steps,
     });
   return new RdpAccountant().distributedDiscreteGaussian({
     localSigma2: (sumStd * sumStd) / calibration.minimumClients,
     clients: participants,
-    dimension: calibration.protectedDimension,
+    dimension: calibration.noiseDimension,
     l2Sensitivity: sensitivity,
     samplingRate,
     steps,
@@ -199,7 +273,7 @@ export function roundRdp(
 /** @internal rho one round of central discrete Gaussian noise spends at this scale. */
 export function roundRho(calibration: PrivacyCalibration, scale: number): number {
   if (calibration.where === 'none') return Number.POSITIVE_INFINITY;
-  const sensitivity = calibration.sensitivity * scale + calibration.sensitivityRounding;
+  const sensitivity = scaledSensitivity(calibration, scale);
   const sumStd = calibration.noiseMultiplier * sensitivity;
   return (sensitivity * sensitivity) / (2 * sumStd * sumStd);
 }

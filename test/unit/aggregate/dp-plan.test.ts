@@ -123,26 +123,88 @@ describe('plans with CKKS', () => {
       );
     expect(rd.privacy.cumulative.epsilon).toBeLessThanOrEqual(8);
   });
-  it('says plainly what is not wired yet', () => {
-    for (const c of [
-      { protection: { kind: 'ckks', keys: 'threshold' }, privacy: { kind: 'none' } },
-      {
-        protection: { kind: 'ckks' },
+  it('threshold keys need their parties, and a threshold no larger than the key holders', () => {
+    const c = {
+      dimension: 3,
+      clients: { expected: 5, minimum: 5 },
+      clip: { l2: 1 },
+      privacy: { kind: 'none' },
+    } as const;
+    expect(() =>
+      planAggregation({ ...c, protection: { kind: 'ckks', keys: 'threshold' } }),
+    ).toThrow(/protection.parties/);
+    expect(() =>
+      planAggregation({
+        ...c,
+        protection: { kind: 'ckks', keys: 'threshold', parties: 3, threshold: 4 },
+      }),
+    ).toThrow(/protection.threshold/);
+    expect(() => planAggregation({ ...c, protection: { kind: 'ckks', parties: 3 } })).toThrow(
+      /keys: "threshold" only/,
+    );
+    const plan = planAggregation({
+      ...c,
+      protection: { kind: 'ckks', keys: 'threshold', parties: 3, threshold: 2 },
+    });
+    expect(plan.describe().protection).toMatchObject({
+      keys: 'threshold',
+      neighbors: 3,
+      threshold: 2,
+    });
+  });
+});
+
+describe('refusals name the parameter', () => {
+  const base: AggregationConfig = config('distributed-dp', { kind: 'shamir', servers: 2 });
+  it('PLD accounting is refused with the reason (discrete noise, continuous PLD)', () => {
+    expect(() => planAggregation({ ...base, accountant: { kind: 'pld' } })).toThrow(
+      /"accountant.kind" pld .*continuous Gaussian/,
+    );
+  });
+  it('an epsilon that the dropout rate makes unreachable names privacy.epsilon and clients.minimum', () => {
+    // 80% may drop: the distributed noise must be calibrated to 2 survivors of 10
+    expect(() =>
+      planAggregation({
+        ...base,
+        clients: { expected: 10, minimum: 2 },
         privacy: { kind: 'distributed-dp', epsilon: 1, delta: 1e-6 },
-      },
-    ] as const) {
-      try {
-        planAggregation({
-          dimension: 3,
-          clients: { expected: 5, minimum: 5 },
-          clip: { l2: 1 },
-          ...c,
-        });
-        expect.unreachable();
-      } catch (e) {
-        expect(isPrivaggError(e) && e.code === 'BACKEND_UNAVAILABLE').toBe(true);
-      }
-    }
+      }),
+    ).toThrow(/"clients.minimum" \(2\).*"privacy.epsilon" 1.*dropout rate/);
+  });
+  it('the rotation needs an L2 clip and a ring; local DP and central DP take no rotation', () => {
+    expect(() =>
+      planAggregation({
+        ...base,
+        clip: { linf: 1 },
+        privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-5, rotation: 'hadamard' },
+      }),
+    ).toThrow(/"privacy.rotation"/);
+    expect(() =>
+      planAggregation({
+        ...base,
+        privacy: { kind: 'local-dp', epsilon: 4, delta: 1e-5, rotation: 'hadamard' },
+      }),
+    ).toThrow(/"privacy.rotation"/);
+    // a linf clip simply does not rotate by default
+    const linf = planAggregation({ ...base, clip: { linf: 0.25 } });
+    expect(linf.describe().rotation).toEqual({ kind: 'none', paddedDimension: 20 });
+  });
+  it('local DP needs no protection, and Skellam stays distributed-only', () => {
+    const plan = planAggregation({
+      ...base,
+      protection: { kind: 'none' },
+      privacy: { kind: 'local-dp', epsilon: 4, delta: 1e-5 },
+    });
+    const d = plan.describe();
+    expect(d.noise.where).toBe('local');
+    expect(d.protection.insecure).toBe(true);
+    expect(d.privacy.accountant).toMatch(/per client/);
+    expect(() =>
+      planAggregation({
+        ...base,
+        privacy: { kind: 'local-dp', mechanism: 'skellam', epsilon: 4, delta: 1e-5 },
+      }),
+    ).toThrow(/skellam/);
   });
 });
 
