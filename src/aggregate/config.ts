@@ -42,7 +42,15 @@ export interface QuantizationConfig {
  * - `secagg` / `secagg+`: secure aggregation (complete graph / sparse Harary graph).
  * - `shamir`: each client sends additive (threshold = servers) or Shamir shares to several
  *   non-colluding servers, Prio-style.
- * - `ckks`: clients encrypt under CKKS; the aggregator adds ciphertexts.
+ * - `ckks`: clients encrypt under CKKS; the aggregator adds ciphertexts; one key holder
+ *   (`keys: 'single'`) or any `threshold` of `parties` key holders decrypt the sum, with noise
+ *   flooding. With distributed or local DP each client adds its exact integer noise on the
+ *   plan's noise grid (multiples of 1 / `noise.gridScale`) before it encrypts, and the release
+ *   is rounded to that grid. **Precision**: the released sum differs from the noisy sum by the
+ *   CKKS error, reported per round as `encryptionErrorBound` (mostly the flooding, which grows
+ *   as 2^(floodingBits / 2): units per slot at 40 bits, about 1e-2 at 20 bits for a few
+ *   clients); the DP accounting counts the data-dependent part of that error (far below one
+ *   grid step) as one more step of rounding sensitivity.
  * @since 0.1.0
  * @public
  */

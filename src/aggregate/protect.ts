@@ -274,7 +274,7 @@ async function secaggSum(
     if (outside !== 0)
       throw new PrivaggError(
         'OVERFLOW',
-        `a client's noisy input left the secure-aggregation range (probability below 2^-40 by plan); the round is refused`,
+        `a client's noisy input left the secure-aggregation range (probability below the plan's quantization.wrapProbability); the round is refused`,
       );
     return u;
   });
