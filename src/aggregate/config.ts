@@ -121,11 +121,15 @@ export type PrivacyConfig =
        * (`distributed-dp`), or by every client for itself (`local-dp`).
        */
       readonly kind: 'central-dp' | 'distributed-dp' | 'local-dp';
-      /** @defaultValue `'discrete-gaussian'` */
-      readonly mechanism?: 'discrete-gaussian' | 'skellam';
+      /**
+       * `skellam` for distributed DP only; `discrete-laplace` for local DP only (pure epsilon:
+       * per-coordinate discrete Laplace noise calibrated to the L1 sensitivity, delta 0).
+       * @defaultValue `'discrete-gaussian'`
+       */
+      readonly mechanism?: 'discrete-gaussian' | 'skellam' | 'discrete-laplace';
       /** Total epsilon over all rounds, >= 2^-50. */
       readonly epsilon: number;
-      /** Total delta over all rounds, in (0, 1). */
+      /** Total delta over all rounds, in (0, 1); 0 is allowed (and delivered) with `discrete-laplace`. */
       readonly delta: number;
       /**
        * Distributed DP with an L2 clip: rotate each vector (padded to a power of two) by a
@@ -307,9 +311,14 @@ export function validateConfig(config: AggregationConfig): void {
         throw new RangeError('"privacy.rotation" hadamard applies to distributed-dp only');
     }
     if (q.mechanism !== undefined)
-      oneOf('privacy.mechanism', q.mechanism, ['discrete-gaussian', 'skellam']);
+      oneOf('privacy.mechanism', q.mechanism, ['discrete-gaussian', 'skellam', 'discrete-laplace']);
+    if (q.mechanism === 'discrete-laplace' && q.kind !== 'local-dp')
+      throw new RangeError('"privacy.mechanism" discrete-laplace is for local-dp only');
     aNumberInRange('privacy.epsilon', q.epsilon, 2 ** -50, Number.MAX_VALUE);
-    aNumberInRange('privacy.delta', q.delta, 0, 1, { min: true, max: true });
+    aNumberInRange('privacy.delta', q.delta, 0, 1, {
+      min: q.mechanism !== 'discrete-laplace',
+      max: true,
+    });
     if (config.clip === undefined)
       throw new RangeError(
         '"clip" is required with differential privacy: the noise is calibrated to the clip bound',

@@ -116,7 +116,13 @@ function clientNoise(
   rng: Rng,
 ): Int32Array | undefined {
   if (calibration.where !== 'clients' && calibration.where !== 'local') return undefined;
-  return sampleIntegerNoise(calibration, description.noise.perClientVariance, count, rng);
+  return sampleIntegerNoise(
+    calibration,
+    description.noise.perClientVariance,
+    count,
+    rng,
+    description.noise.laplaceScale,
+  );
 }
 
 /**

@@ -16,6 +16,8 @@ import {
   roundRho,
   zcdpEpsilon,
   maxNoiseVariance,
+  laplaceScale,
+  MAX_LAPLACE_SCALE,
   noiseStd,
   roundedNormBound,
 } from './privacy.ts';
@@ -131,14 +133,20 @@ export interface PlanDescription {
   /** The DP noise. */
   readonly noise: {
     /** The noise distribution. */
-    readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
+    readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam' | 'discrete-laplace';
     /**
      * Who adds it: the server (central DP), every client a share of the sum's noise
      * (distributed DP), or every client all of its own (local DP).
      */
     readonly where: 'none' | 'server' | 'clients' | 'local';
-    /** Noise multiplier z: std of the sum's noise divided by the L2 sensitivity. */
+    /**
+     * Noise multiplier z: std of the sum's noise (local DP: of one client's) divided by the L2
+     * sensitivity; for the discrete Laplace, its scale divided by the L1 sensitivity (1 / epsilon
+     * per round).
+     */
     readonly noiseMultiplier: number;
+    /** Discrete Laplace only: the scale t of each client's noise, quantized units. */
+    readonly laplaceScale?: number;
     /** The noise is integer multiples of 1 / gridScale (the quantization scale, or CKKS's noise grid). */
     readonly gridScale: number;
     /** Variance of one client's noise, in quantized units (distributed and local DP). */
@@ -333,10 +341,14 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   if (calibration.where !== 'none') {
     // distributed: each client draws its share (variance / minimum); central and local: one draw
     const m = calibration.where === 'clients' ? clients.minimum : 1;
-    maxScale =
-      (Math.sqrt(maxNoiseVariance(calibration) * m) / calibration.noiseMultiplier -
-        calibration.sensitivityRounding) /
-      calibration.sensitivity;
+    maxScale = calibration.pure
+      ? // the discrete Laplace scale z sqrt(D) (rounding + sensitivity * s) within the sampler's
+        (MAX_LAPLACE_SCALE / (calibration.noiseMultiplier * Math.sqrt(ringDimension)) -
+          calibration.sensitivityRounding) /
+        calibration.sensitivity
+      : (Math.sqrt(maxNoiseVariance(calibration) * m) / calibration.noiseMultiplier -
+          calibration.sensitivityRounding) /
+        calibration.sensitivity;
     if (!(maxScale >= 1))
       throw new RangeError(
         'the noise this privacy target needs exceeds what the exact sampler draws; lower the clip bound or the dimension',
@@ -356,20 +368,34 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
         : calibration.where === 'local'
           ? 1
           : 0;
-    const clientNoise =
+    let clientNoise =
       share === 0
         ? undefined
         : {
             a: calibration.sensitivityRounding * z * share,
             b: calibration.sensitivity * z * share,
           };
-    const noise =
+    let noise =
       clientNoise === undefined
         ? undefined
         : {
             a: clientNoise.a * Math.sqrt(clients.expected),
             b: clientNoise.b * Math.sqrt(clients.expected),
           };
+    if (calibration.pure) {
+      // discrete Laplace of scale t <= z sqrt(D) (rounding + sensitivity * s), whose tails
+      // P(|X| >= x) <= 2 exp(-x / t) are heavier than a Gaussian's: x = t ln(2 c / p) over c
+      // coordinates, written as an effective std for the Gaussian factor the sizing applies;
+      // the sum is bounded by the sum of the clients' magnitudes (union over all of them)
+      const root = z * Math.sqrt(ringDimension);
+      const count = clients.expected * ringDimension;
+      const reach = Math.log((2 * count) / WRAP_PROBABILITY);
+      const perClient = reach / tailFactor(count, WRAP_PROBABILITY);
+      const total = (clients.expected * reach) / tailFactor(ringDimension, WRAP_PROBABILITY);
+      const t = { a: root * calibration.sensitivityRounding, b: root * calibration.sensitivity };
+      clientNoise = { a: t.a * perClient, b: t.b * perClient };
+      noise = { a: t.a * total, b: t.b * total };
+    }
     // the rotation flattens each vector: a coordinate of HD x (fixed x, random signs) is a
     // Rademacher sum with variance proxy |x|^2 / d, so by Hoeffding it stays within
     // |x| sqrt(2 ln(2 m / p)) / sqrt(d) for all m coordinates but with probability p
@@ -496,7 +522,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       : vectorBytes + overhead;
   // the privacy the plan delivers when only the minimum cohort survives (the worst case)
   const planned = (() => {
-    if (calibration.where === 'none')
+    if (calibration.where === 'none' || calibration.pure)
       return { perRound: calibration.perRound, cumulative: calibration.cumulative };
     const delta = calibration.delta;
     let out: { perRound: PrivacyLoss; cumulative: PrivacyLoss };
@@ -552,6 +578,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       mechanism: calibration.mechanism,
       where: calibration.where,
       noiseMultiplier: calibration.noiseMultiplier,
+      ...(calibration.pure ? { laplaceScale: laplaceScale(calibration, scale) } : {}),
       gridScale: scale,
       perClientVariance,
       sumVariance,
@@ -689,7 +716,14 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
       roundsRun++;
       const g = description.noise.gridScale;
       let spent: PrivacyReport;
-      if (calibration.where !== 'none' && calibration.rdp) {
+      if (calibration.pure) {
+        // pure epsilon: each round spends L1 / t = 1 / z, whatever the survivors
+        spent = {
+          round: calibration.perRound,
+          cumulative: { epsilon: calibration.perRound.epsilon * roundsRun, delta: 0 },
+          accountant: calibration.accountant,
+        };
+      } else if (calibration.where !== 'none' && calibration.rdp) {
         // Poisson-sampled rounds: compose RDP curves with this round's actual survivors
         const round = roundRdp(calibration, g, result.participants.length, 1);
         rdpSpent.compose(round);

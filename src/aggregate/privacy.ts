@@ -16,6 +16,7 @@ import {
   MAX_POISSON_MEAN,
   RdpAccountant,
   sampleDiscreteGaussian,
+  sampleDiscreteLaplace,
   sampleSkellam,
   searchNoiseMultiplier,
   zcdpToEpsilon,
@@ -27,7 +28,9 @@ import { inflatedNorm, paddedLength } from './rotation.ts';
 export interface PrivacyCalibration {
   /** Who adds the noise: the server, every client as a share of the sum's, or every client for itself. */
   readonly where: 'none' | 'server' | 'clients' | 'local';
-  readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
+  readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam' | 'discrete-laplace';
+  /** Pure epsilon (local discrete Laplace): rounds compose by adding epsilons, delta 0. */
+  readonly pure: boolean;
   /** Whether rounds are accounted with RDP (sampling or Skellam) rather than zCDP. */
   readonly rdp: boolean;
   /** z: the sum's noise standard deviation over the L2 sensitivity (with the minimum cohort). */
@@ -102,6 +105,7 @@ export function calibratePrivacy(
     return {
       where: 'none',
       mechanism: 'none',
+      pure: false,
       rdp: false,
       noiseMultiplier: 0,
       sensitivity: 0,
@@ -125,6 +129,7 @@ export function calibratePrivacy(
       '"privacy.mechanism" skellam is for distributed DP; central and local DP use the discrete Gaussian',
     );
   const local = privacy.kind === 'local-dp';
+  const pure = mechanism === 'discrete-laplace';
   const ckks = config.protection.kind === 'ckks';
   // distributed noise (privagg/dp's DDG and Skellam RDP) and Poisson-sampled rounds are accounted
   // with RDP; central discrete Gaussian noise without sampling, and local noise, with zCDP
@@ -134,7 +139,11 @@ export function calibratePrivacy(
   // distributed discrete Gaussian's own terms (tau, and its looser subsampling bound)
   const headroom = privacy.kind === 'distributed-dp' ? headroomShare : 1;
   let noiseMultiplier: number;
-  if (rdp) {
+  if (pure) {
+    // pure epsilon per round, rounds composing additively: z is the discrete Laplace scale per
+    // unit of L1 sensitivity, 1 / (epsilon per round), inflated so float rounding stays below
+    noiseMultiplier = (rounds / privacy.epsilon) * (1 + 1e-12);
+  } else if (rdp) {
     // the Gaussian with amplification by subsampling sets z; the mechanism's exact RDP is then
     // checked by the planner, which retries with more noise if it misses the target
     noiseMultiplier = searchNoiseMultiplier({
@@ -177,6 +186,7 @@ export function calibratePrivacy(
   const base = {
     where,
     mechanism,
+    pure,
     rdp,
     noiseMultiplier,
     sensitivity,
@@ -192,12 +202,21 @@ export function calibratePrivacy(
     minimumClients,
     protectedDimension,
     delta: privacy.delta,
-    accountant: local
-      ? `zCDP per client (local discrete Gaussian; neighbours: any two inputs of one client), composed over ${rounds} round(s), CKS20 conversion; no amplification by sampling counted`
-      : rdp
-        ? `RDP (${mechanism === 'skellam' ? 'distributed Skellam, Agarwal-Kairouz-Liu 2021' : privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke 2021' : 'Gaussian, Mironov-Talwar-Zhang'}${samplingRate < 1 ? `, Poisson-subsampled at rate ${samplingRate}` : ''}), composed over ${rounds} round(s), improved conversion`
-        : `zCDP (discrete Gaussian), composed over ${rounds} round(s), CKS20 conversion`,
+    accountant: pure
+      ? `pure epsilon per client (local discrete Laplace, L1 sensitivity; neighbours: any two inputs of one client), epsilons added over ${rounds} round(s); no amplification by sampling counted`
+      : local
+        ? `zCDP per client (local discrete Gaussian; neighbours: any two inputs of one client), composed over ${rounds} round(s), CKS20 conversion; no amplification by sampling counted`
+        : rdp
+          ? `RDP (${mechanism === 'skellam' ? 'distributed Skellam, Agarwal-Kairouz-Liu 2021' : privacy.kind === 'distributed-dp' ? 'distributed discrete Gaussian, Kairouz-Liu-Steinke 2021' : 'Gaussian, Mironov-Talwar-Zhang'}${samplingRate < 1 ? `, Poisson-subsampled at rate ${samplingRate}` : ''}), composed over ${rounds} round(s), improved conversion`
+          : `zCDP (discrete Gaussian), composed over ${rounds} round(s), CKS20 conversion`,
   };
+  if (pure)
+    return {
+      ...base,
+      delta: 0,
+      perRound: { epsilon: 1 / noiseMultiplier, delta: 0 },
+      cumulative: { epsilon: rounds / noiseMultiplier, delta: 0 },
+    };
   const perRoundRho = 1 / (2 * noiseMultiplier * noiseMultiplier);
   return {
     ...base,
@@ -226,8 +245,29 @@ export function roundedNormBound(calibration: PrivacyCalibration, scale: number)
   return inflatedNorm(calibration.vectorNorm * scale, calibration.noiseDimension);
 }
 
+/**
+ * @internal L1 sensitivity at `scale` in quantized units (local discrete Laplace): an integer
+ * vector of L2 norm D in d coordinates has L1 norm at most min(sqrt(d) D, D^2).
+ */
+export function scaledL1Sensitivity(calibration: PrivacyCalibration, scale: number): number {
+  const l2 = scaledSensitivity(calibration, scale);
+  return Math.min(Math.sqrt(calibration.noiseDimension) * l2, l2 * l2);
+}
+
+/** @internal The discrete Laplace scale t of a pure-epsilon plan at `scale`: epsilon per round = L1 / t. */
+export function laplaceScale(calibration: PrivacyCalibration, scale: number): number {
+  return calibration.noiseMultiplier * scaledL1Sensitivity(calibration, scale);
+}
+
+/** Variance of the discrete Laplace with scale t (P(k) proportional to exp(-|k| / t)). */
+function discreteLaplaceVariance(t: number): number {
+  const q = Math.exp(-1 / t);
+  return (2 * q) / (1 - q) ** 2;
+}
+
 /** @internal Standard deviation of the noise in the sum (central, distributed) or of one client (local), quantized units. */
 export function noiseStd(calibration: PrivacyCalibration, scale: number): number {
+  if (calibration.pure) return Math.sqrt(discreteLaplaceVariance(laplaceScale(calibration, scale)));
   return calibration.noiseMultiplier * scaledSensitivity(calibration, scale);
 }
 
@@ -301,8 +341,15 @@ export function privacySpent(
   };
 }
 
+/**
+ * @internal privagg/dp's largest discrete Laplace scale (its `MAX_LAPLACE_SCALE`, which the
+ * module does not export; the sampler refuses larger scales, so a drift would fail loudly).
+ */
+export const MAX_LAPLACE_SCALE: number = 2 ** 20;
+
 /** @internal The largest noise variance the exact samplers accept (privagg/dp): Skellam(mu) has variance 2 mu. */
 export function maxNoiseVariance(calibration: PrivacyCalibration): number {
+  if (calibration.pure) return discreteLaplaceVariance(MAX_LAPLACE_SCALE);
   return calibration.mechanism === 'skellam' ? 2 * MAX_POISSON_MEAN : MAX_GAUSSIAN_SIGMA2;
 }
 
@@ -312,7 +359,13 @@ export function sampleIntegerNoise(
   variance: number,
   count: number,
   rng: Rng,
+  laplaceScaleOf?: number,
 ): Int32Array {
+  if (calibration.pure) {
+    if (laplaceScaleOf === undefined)
+      throw new RangeError('a pure-epsilon plan needs its Laplace scale');
+    return sampleDiscreteLaplace(laplaceScaleOf, count, rng);
+  }
   return calibration.mechanism === 'skellam'
     ? sampleSkellam(variance / 2, count, rng)
     : sampleDiscreteGaussian(variance, count, rng);

@@ -20,6 +20,7 @@ describe('plan noise variance matches describe().noise.sumVariance', () => {
     ['distributed-dp', { kind: 'shamir', servers: 2 }, 'discrete-gaussian', 'hadamard'],
     ['distributed-dp', { kind: 'secagg' }, 'skellam', 'hadamard'],
     ['local-dp', { kind: 'none' }, 'discrete-gaussian', 'none'],
+    ['local-dp', { kind: 'secagg+', dropoutTolerance: 0.1 }, 'discrete-laplace', 'none'],
     [
       'distributed-dp',
       { kind: 'ckks', keys: 'threshold', parties: 2, floodingBits: 16 },
@@ -40,7 +41,7 @@ describe('plan noise variance matches describe().noise.sumVariance', () => {
         privacy:
           kind === 'distributed-dp'
             ? { kind, mechanism, epsilon: 50, delta: 1e-5, ...(ckks ? {} : { rotation }) }
-            : { kind, mechanism, epsilon: 50, delta: 1e-5 },
+            : { kind, mechanism, epsilon: 50, delta: mechanism === 'discrete-laplace' ? 0 : 1e-5 },
         accountant: { rounds },
       });
       expect(plan.describe().rotation.kind).toBe(rotation);

@@ -52,6 +52,10 @@ const privacies: [string, Privacy][] = [
   ['distributed DP (Skellam, rotation)', { kind: 'distributed-dp', mechanism: 'skellam', ...dp }],
   ['distributed DP (DG, no rotation)', { kind: 'distributed-dp', rotation: 'none', ...dp }],
   ['local DP', { kind: 'local-dp', ...dp }],
+  [
+    'local DP (pure, discrete Laplace)',
+    { kind: 'local-dp', mechanism: 'discrete-laplace', epsilon: 8, delta: 0 },
+  ],
 ];
 
 function makesSense(protection: Protection, privacy: Privacy): boolean {
@@ -63,6 +67,7 @@ function makesSense(protection: Protection, privacy: Privacy): boolean {
       (privacy.rotation === 'none' || privacy.mechanism === 'skellam')
     )
       return false;
+    if (privacy.kind === 'local-dp' && privacy.mechanism === 'discrete-laplace') return false;
     // keep the default project fast: threshold keys with no DP and distributed DP only
     if (
       protection.keys === 'threshold' &&
@@ -100,6 +105,9 @@ describe('every protection x privacy combination, end to end', () => {
         }
         if (privacy.kind !== 'none') {
           expect(desc.privacy.cumulative.epsilon).toBeLessThanOrEqual(dp.epsilon);
+          expect(res.privacy.cumulative.delta).toBe(
+            privacy.mechanism === 'discrete-laplace' ? 0 : dp.delta,
+          );
           expect(desc.noise.where).toBe(
             privacy.kind === 'central-dp'
               ? 'server'

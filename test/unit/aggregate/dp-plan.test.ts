@@ -189,6 +189,25 @@ describe('refusals name the parameter', () => {
     const linf = planAggregation({ ...base, clip: { linf: 0.25 } });
     expect(linf.describe().rotation).toEqual({ kind: 'none', paddedDimension: 20 });
   });
+  it('pure epsilon (discrete Laplace) is for local DP only, and only it takes delta 0', () => {
+    expect(() =>
+      planAggregation({
+        ...base,
+        privacy: { kind: 'distributed-dp', mechanism: 'discrete-laplace', epsilon: 4, delta: 0 },
+      }),
+    ).toThrow(/discrete-laplace is for local-dp only/);
+    expect(() =>
+      planAggregation({ ...base, privacy: { kind: 'local-dp', epsilon: 4, delta: 0 } }),
+    ).toThrow(/"privacy.delta"/);
+    const d = planAggregation({
+      ...base,
+      protection: { kind: 'none' },
+      privacy: { kind: 'local-dp', mechanism: 'discrete-laplace', epsilon: 3, delta: 0 },
+    }).describe();
+    expect(d.privacy.perRound).toEqual({ epsilon: expect.closeTo(1, 9), delta: 0 });
+    expect(d.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
+    expect(d.noise.laplaceScale).toBeGreaterThan(0);
+  });
   it('local DP needs no protection, and Skellam stays distributed-only', () => {
     const plan = planAggregation({
       ...base,
