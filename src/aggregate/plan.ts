@@ -94,6 +94,11 @@ export interface PlanDescription {
     readonly neighbors?: number;
     /** CKKS: `single` (one key holder) or `threshold` (t of `neighbors` key holders). */
     readonly keys?: 'single' | 'threshold';
+    /**
+     * CKKS: the public bound on each client's encrypted values (clip plus its noise tail), which
+     * the ciphertexts declare so that the error bound and the flooding do not depend on the data.
+     */
+    readonly valueBound?: number;
     /** Shares needed to reconstruct (SecAgg threshold, or Shamir threshold). */
     readonly threshold?: number;
     /** Set for `none`: the server sees every input. */
@@ -485,8 +490,9 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
         wrapProbability: quantization.wrapProbability + WRAP_PROBABILITY,
       };
   }
-  // CKKS with central DP: the key holder rounds the decrypted sum to this grid and adds exact
-  // integer noise there (the CKKS error, far below one grid step, counts as rounding slack)
+  // CKKS with DP: the key holder rounds the decrypted sum to this grid (and, for central DP, adds
+  // exact integer noise there; clients add theirs on the grid before encrypting); the CKKS error's
+  // data-dependent part, far below one grid step, counts as rounding slack
   const noiseGrid =
     ckks && calibration.where !== 'none'
       ? 2 ** Math.floor(Math.log2(Math.min(maxScale, 2 ** 24)))
@@ -506,7 +512,24 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   const quantizationVariance =
     quantization === undefined ? 0 : (n * 0.25) / (scale * scale) / (n * n);
   const noiseVariance = sumVariance / (n * n);
-  const prot = describeProtection(config, secagg?.plan);
+  // CKKS: a public bound on every client's encrypted values, declared in its ciphertexts, so that
+  // the error bound and the flooding derived from it do not depend on the data: the clip, plus
+  // the client's own noise (on the grid) up to its tail at WRAP_PROBABILITY over all values
+  let ckksValueBound: number | undefined;
+  if (ckks) {
+    const count = clients.expected * protectedDimension;
+    const perClientStd =
+      calibration.where === 'clients'
+        ? stdScaled / Math.sqrt(clients.minimum)
+        : calibration.where === 'local'
+          ? stdScaled
+          : 0;
+    const tail = calibration.pure
+      ? laplaceScale(calibration, scale) * Math.log((2 * count) / WRAP_PROBABILITY)
+      : perClientStd * tailFactor(count, WRAP_PROBABILITY);
+    ckksValueBound = 2 ** Math.ceil(Math.log2(Math.max(1, bound + tail / scale)));
+  }
+  const prot = describeProtection(config, secagg?.plan, ckksValueBound);
   const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);
   const vectorBytes = ringDimension * bytesPerRingElement;
   // SecAgg (privagg/secagg's wire format, message headers left out): two advertised public keys;
@@ -612,6 +635,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
 function describeProtection(
   config: AggregationConfig,
   secaggPlan: SecAggPlan | undefined,
+  ckksValueBound: number | undefined,
 ): PlanDescription['protection'] {
   const p = config.protection;
   switch (p.kind) {
@@ -627,13 +651,20 @@ function describeProtection(
       };
     case 'ckks':
       return (p.keys ?? 'single') === 'single'
-        ? { kind: 'ckks', threat: 'semi-honest', keys: 'single', insecure: false }
+        ? {
+            kind: 'ckks',
+            threat: 'semi-honest',
+            keys: 'single',
+            valueBound: ckksValueBound ?? 1,
+            insecure: false,
+          }
         : {
             kind: 'ckks',
             threat: 'semi-honest',
             keys: 'threshold',
             neighbors: p.parties ?? 0,
             threshold: p.threshold ?? p.parties ?? 0,
+            valueBound: ckksValueBound ?? 1,
             insecure: false,
           };
     default:
@@ -777,7 +808,13 @@ async function runRound(
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
     for (const i of participants)
       noiseCkksClientVector(description, calibration, prepared[i] as Float64Array, rng);
-    const { sum, errorBound } = await ckksSum(config.protection, prepared, participants, rng);
+    const { sum, errorBound } = await ckksSum(
+      config.protection,
+      prepared,
+      participants,
+      description.protection.valueBound ?? 1,
+      rng,
+    );
     releaseCkksSum(description, calibration, sum, rng);
     return {
       ...finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted),

@@ -318,15 +318,30 @@ export interface CkksSumResult {
  * (Mouchet et al. 2021, privagg/he's threshold API): `parties` key holders make a collective
  * public key from a shared seed (t-of-N: each deals Shamir shares of its secret to the others);
  * clients encrypt under it unchanged; `threshold` key holders each publish a partial decryption
- * of the sum with their own flooding (40 bits), and the aggregator combines them.
+ * of the sum with their own flooding (40 bits), and the aggregator combines them. Every
+ * ciphertext declares the plan's public `valueBound` (not its own maximum), so the error bound
+ * and the flooding calibrated from it reveal nothing about the data.
  */
 export async function ckksSum(
   protection: Extract<AggregationConfig['protection'], { kind: 'ckks' }>,
   vectors: readonly Float64Array[],
   participants: readonly number[],
+  valueBound: number,
   rng: Rng,
 ): Promise<CkksSumResult> {
   using ctx = await createCkksContext('n8192');
+  const encrypt = (i: number, key: Parameters<typeof ctx.encryptToBytes>[1]): Uint8Array => {
+    try {
+      return ctx.encryptToBytes(vectors[i] as Float64Array, key, { bound: valueBound });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new PrivaggError(
+        'OVERFLOW',
+        "a client's noisy values exceeded the plan's public CKKS value bound (probability below 2^-40 by plan); the round is refused",
+        { cause: e },
+      );
+    }
+  };
   const securityBits = protection.floodingBits ?? 40;
   if ((protection.keys ?? 'single') === 'threshold') {
     const parties = protection.parties ?? 2;
@@ -347,9 +362,7 @@ export async function ckksSum(
         seed,
         holders.map((h) => h.publicKeyShare()),
       );
-      const wire = participants.map((i) =>
-        ctx.encryptToBytes(vectors[i] as Float64Array, publicKey),
-      );
+      const wire = participants.map((i) => encrypt(i, publicKey));
       const loaded = wire.map((bytes) => ctx.loadVector(bytes));
       try {
         using total = ctx.sum(loaded);
@@ -379,9 +392,7 @@ export async function ckksSum(
   }
   const keys = ctx.generateKeys();
   try {
-    const wire = participants.map((i) =>
-      ctx.encryptToBytes(vectors[i] as Float64Array, keys.publicKey),
-    );
+    const wire = participants.map((i) => encrypt(i, keys.publicKey));
     const loaded = wire.map((bytes) => ctx.loadVector(bytes));
     try {
       using total = ctx.sum(loaded);
