@@ -747,14 +747,7 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
       roundsRun++;
       const g = description.noise.gridScale;
       let spent: PrivacyReport;
-      if (calibration.pure) {
-        // pure epsilon: each round spends L1 / t = 1 / z, whatever the survivors
-        spent = {
-          round: calibration.perRound,
-          cumulative: { epsilon: calibration.perRound.epsilon * roundsRun, delta: 0 },
-          accountant: calibration.accountant,
-        };
-      } else if (calibration.where !== 'none' && calibration.rdp) {
+      if (calibration.where !== 'none' && calibration.rdp) {
         // Poisson-sampled rounds: compose RDP curves with this round's actual survivors
         const round = roundRdp(calibration, g, result.participants.length, 1);
         rdpSpent.compose(round);

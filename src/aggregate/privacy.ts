@@ -310,15 +310,20 @@ export function roundRdp(
   });
 }
 
-/** @internal rho one round of central discrete Gaussian noise spends at this scale. */
+/**
+ * @internal What one round spends at this scale, in the unit that adds up over rounds: rho of
+ * zCDP (discrete Gaussian), or epsilon for a pure-epsilon plan (L1 / t = 1 / z, whatever the
+ * survivors).
+ */
 export function roundRho(calibration: PrivacyCalibration, scale: number): number {
   if (calibration.where === 'none') return Number.POSITIVE_INFINITY;
+  if (calibration.pure) return calibration.perRound.epsilon;
   const sensitivity = scaledSensitivity(calibration, scale);
   const sumStd = calibration.noiseMultiplier * sensitivity;
   return (sensitivity * sensitivity) / (2 * sumStd * sumStd);
 }
 
-/** @internal Convert spent rho to a report. */
+/** @internal Convert spent rho (epsilon for a pure-epsilon plan, see {@link roundRho}) to a report. */
 export function privacySpent(
   calibration: PrivacyCalibration,
   rhoThisRound: number,
@@ -332,6 +337,12 @@ export function privacySpent(
     return {
       round: calibration.perRound,
       cumulative: calibration.cumulative,
+      accountant: calibration.accountant,
+    };
+  if (calibration.pure)
+    return {
+      round: { epsilon: rhoThisRound, delta: 0 },
+      cumulative: { epsilon: rhoSoFar, delta: 0 },
       accountant: calibration.accountant,
     };
   return {

@@ -189,7 +189,7 @@ describe('refusals name the parameter', () => {
     const linf = planAggregation({ ...base, clip: { linf: 0.25 } });
     expect(linf.describe().rotation).toEqual({ kind: 'none', paddedDimension: 20 });
   });
-  it('pure epsilon (discrete Laplace) is for local DP only, and only it takes delta 0', () => {
+  it('pure epsilon (discrete Laplace) is for local DP only, and only it takes delta 0', async () => {
     expect(() =>
       planAggregation({
         ...base,
@@ -199,14 +199,26 @@ describe('refusals name the parameter', () => {
     expect(() =>
       planAggregation({ ...base, privacy: { kind: 'local-dp', epsilon: 4, delta: 0 } }),
     ).toThrow(/"privacy.delta"/);
-    const d = planAggregation({
+    const plan = planAggregation({
       ...base,
       protection: { kind: 'none' },
       privacy: { kind: 'local-dp', mechanism: 'discrete-laplace', epsilon: 3, delta: 0 },
-    }).describe();
+    });
+    const d = plan.describe();
     expect(d.privacy.perRound).toEqual({ epsilon: expect.closeTo(1, 9), delta: 0 });
     expect(d.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
     expect(d.noise.laplaceScale).toBeGreaterThan(0);
+    // epsilons add over rounds, whatever the survivors; the budget covers exactly 3 rounds
+    const vectors = Array.from({ length: 12 }, () => new Float64Array(20));
+    for (let r = 1; r <= 3; r++) {
+      const res = await plan.simulate(vectors, { rng, dropouts: [r] });
+      expect(res.privacy.round.delta).toBe(0);
+      expect(res.privacy.cumulative.epsilon).toBeCloseTo(r, 9);
+      expect(res.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
+    }
+    await expect(plan.simulate(vectors, { rng })).rejects.toSatisfy(
+      (e: unknown) => isPrivaggError(e) && e.code === 'BUDGET_EXHAUSTED',
+    );
   });
   it('local DP needs no protection, and Skellam stays distributed-only', () => {
     const plan = planAggregation({
