@@ -147,3 +147,30 @@ describe('every protection x privacy combination, end to end', () => {
       });
     }
 });
+
+describe('distributed DP with the rotation and a weighted mean', () => {
+  it('the weight travels inside the rotated, noised vector; the mean stays within the predicted error', async () => {
+    const vectors = inputs();
+    const weights = vectors.map((_, i) => 1 + (i % 3));
+    const plan = planAggregation({
+      dimension: d,
+      clients: { expected: n, minimum: n },
+      clip: { l2: 1 },
+      protection: { kind: 'secagg+', dropoutTolerance: 0.1 },
+      privacy: { kind: 'distributed-dp', epsilon: 8, delta: 1e-5 },
+      weights: { max: 3 },
+    });
+    const desc = plan.describe();
+    expect(desc.protectedDimension).toBe(d + 1);
+    expect(desc.rotation).toEqual({ kind: 'hadamard', paddedDimension: 64 });
+    const res = await plan.simulate(vectors, { rng, weights });
+    const std = Math.sqrt(desc.noise.sumVariance + n / (4 * desc.noise.gridScale ** 2));
+    const totalWeight = weights.reduce((a, b) => a + b, 0);
+    expect(Math.abs(res.totalWeight - totalWeight)).toBeLessThan(5.5 * std);
+    for (let j = 0; j < d; j++) {
+      let exact = 0;
+      for (const [i, v] of vectors.entries()) exact += (weights[i] as number) * (v[j] as number);
+      expect(Math.abs((res.sum[j] as number) - exact)).toBeLessThan(5.5 * std);
+    }
+  });
+});
