@@ -180,7 +180,7 @@ export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
       'ckks (single key) + distributed DP',
       {
         ...config,
-        clip: { l2: 10 },
+        clip: { l2: 1 },
         clients: { expected: n, minimum: 90 },
         protection: { kind: 'ckks' },
         privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-6 },

@@ -33,6 +33,7 @@ import {
   releaseCkksSum,
 } from './pipeline.ts';
 import { RdpAccountant } from '../dp/index.ts';
+import { CKKS_PRESETS } from '../he/index.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
 import {
   ckksSum,
@@ -527,7 +528,16 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
     const tail = calibration.pure
       ? laplaceScale(calibration, scale) * Math.log((2 * count) / WRAP_PROBABILITY)
       : perClientStd * tailFactor(count, WRAP_PROBABILITY);
-    ckksValueBound = 2 ** Math.ceil(Math.log2(Math.max(1, bound + tail / scale)));
+    ckksValueBound = bound + tail / scale;
+    // privagg/he tracks the sum's bound as the sum of the declared bounds, and refuses a sum past
+    // the headroom of its parameters (2^(q0 bits - scale bits - 2)): check it now
+    const n8192 = CKKS_PRESETS.n8192;
+    const headroom = 2 ** ((n8192.coeffModulusBits[0] as number) - n8192.scaleBits - 2);
+    if (clients.expected * ckksValueBound > headroom)
+      throw new PrivaggError(
+        'OVERFLOW',
+        `CKKS (n8192) holds sums up to ${headroom}: ${clients.expected} clients x values up to ${ckksValueBound.toPrecision(4)} (the clip bound${calibration.where === 'clients' || calibration.where === 'local' ? " plus each client's noise tail" : ''}) can exceed it; lower the clip bound or clients.expected`,
+      );
   }
   const prot = describeProtection(config, secagg?.plan, ckksValueBound);
   const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);

@@ -155,6 +155,29 @@ describe('plans with CKKS', () => {
 });
 
 describe('refusals name the parameter', () => {
+  it('CKKS refuses a cohort whose declared value bounds can exceed the headroom (OVERFLOW)', () => {
+    try {
+      planAggregation({
+        dimension: 3,
+        clients: { expected: 1000, minimum: 900 },
+        clip: { l2: 10 },
+        protection: { kind: 'ckks' },
+        privacy: { kind: 'none' },
+      });
+      expect.unreachable();
+    } catch (e) {
+      expect(isPrivaggError(e) && e.code === 'OVERFLOW').toBe(true);
+      expect((e as Error).message).toMatch(/clip bound or clients.expected/);
+    }
+    const ok = planAggregation({
+      dimension: 3,
+      clients: { expected: 100, minimum: 90 },
+      clip: { l2: 10 },
+      protection: { kind: 'ckks' },
+      privacy: { kind: 'none' },
+    });
+    expect(ok.describe().protection.valueBound).toBe(10);
+  });
   const base: AggregationConfig = config('distributed-dp', { kind: 'shamir', servers: 2 });
   it('PLD accounting is refused with the reason (discrete noise, continuous PLD)', () => {
     expect(() => planAggregation({ ...base, accountant: { kind: 'pld' } })).toThrow(
