@@ -128,7 +128,7 @@ export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
       { ...config, protection: { kind: 'shamir', servers: 5, threshold: 3 } },
     ],
     [
-      'secagg+ + distributed DP',
+      'secagg+ + distributed DP (DG, Hadamard rotation)',
       {
         ...config,
         clip: { l2: 10 },
@@ -137,7 +137,62 @@ export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
         privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-6 },
       },
     ],
+    [
+      'secagg+ + distributed DP (DG, no rotation)',
+      {
+        ...config,
+        clip: { l2: 10 },
+        clients: { expected: n, minimum: 90 },
+        protection: { kind: 'secagg+', dropoutTolerance: 0.1 },
+        privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-6, rotation: 'none' },
+      },
+    ],
+    [
+      'secagg+ + distributed DP (Skellam, rotation)',
+      {
+        ...config,
+        clip: { l2: 10 },
+        clients: { expected: n, minimum: 90 },
+        protection: { kind: 'secagg+', dropoutTolerance: 0.1 },
+        privacy: { kind: 'distributed-dp', mechanism: 'skellam', epsilon: 4, delta: 1e-6 },
+      },
+    ],
+    [
+      'shamir 2 servers + distributed DP (rotation)',
+      {
+        ...config,
+        clip: { l2: 10 },
+        clients: { expected: n, minimum: 90 },
+        privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-6 },
+      },
+    ],
+    [
+      'none + local DP',
+      {
+        ...config,
+        clip: { l2: 10 },
+        protection: { kind: 'none' },
+        privacy: { kind: 'local-dp', epsilon: 4, delta: 1e-6 },
+      },
+    ],
     ['ckks (single key), no DP', { ...config, protection: { kind: 'ckks' } }],
+    [
+      'ckks (single key) + distributed DP',
+      {
+        ...config,
+        clip: { l2: 1 },
+        clients: { expected: n, minimum: 90 },
+        protection: { kind: 'ckks' },
+        privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-6 },
+      },
+    ],
+    [
+      'ckks (threshold 2-of-3, 30-bit flooding), no DP',
+      {
+        ...config,
+        protection: { kind: 'ckks', keys: 'threshold', parties: 3, threshold: 2, floodingBits: 30 },
+      },
+    ],
   ];
   for (const [what, c] of perProtection) {
     if (quick && what.startsWith('ckks')) continue;

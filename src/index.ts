@@ -38,7 +38,10 @@ export {
   type ProtectionConfig,
   type QuantizationConfig,
   restoreUpdate,
+  type RestoreOptions,
   type SimulateOptions,
+  type TensorFactory,
+  type TensorLike,
   type UpdateLayout,
 } from './aggregate/index.ts';
 export { ERROR_CODES, type ErrorCode, isPrivaggError, PrivaggError } from './core/errors.ts';

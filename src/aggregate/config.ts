@@ -29,8 +29,11 @@ export type ClipConfig =
 export interface QuantizationConfig {
   /** Ring size k: 2..62 (k > 32 uses the two-limb representation). */
   readonly ringBits: number;
-  /** Multiplier applied before stochastic rounding; a power of two is recommended. */
-  readonly scale: number;
+  /**
+   * Multiplier applied before stochastic rounding; a power of two is recommended.
+   * @defaultValue the largest power of two for which the sum cannot wrap in `ringBits`
+   */
+  readonly scale?: number;
 }
 
 /**
@@ -39,7 +42,15 @@ export interface QuantizationConfig {
  * - `secagg` / `secagg+`: secure aggregation (complete graph / sparse Harary graph).
  * - `shamir`: each client sends additive (threshold = servers) or Shamir shares to several
  *   non-colluding servers, Prio-style.
- * - `ckks`: clients encrypt under CKKS; the aggregator adds ciphertexts.
+ * - `ckks`: clients encrypt under CKKS; the aggregator adds ciphertexts; one key holder
+ *   (`keys: 'single'`) or any `threshold` of `parties` key holders decrypt the sum, with noise
+ *   flooding. With distributed or local DP each client adds its exact integer noise on the
+ *   plan's noise grid (multiples of 1 / `noise.gridScale`) before it encrypts, and the release
+ *   is rounded to that grid. **Precision**: the released sum differs from the noisy sum by the
+ *   CKKS error, reported per round as `encryptionErrorBound` (mostly the flooding, which grows
+ *   as 2^(floodingBits / 2): units per slot at 40 bits, about 1e-2 at 20 bits for a few
+ *   clients); the DP accounting counts the data-dependent part of that error (far below one
+ *   grid step) as one more step of rounding sensitivity.
  * @since 0.1.0
  * @public
  */
@@ -67,15 +78,35 @@ export type ProtectionConfig =
   | {
       /** CKKS homomorphic encryption. */
       readonly kind: 'ckks';
-      /** @defaultValue `'single'` */
+      /**
+       * `single`: one key holder (not the aggregator) decrypts the sum. `threshold`: the
+       * secret key is shared among `parties` key holders, any `threshold` of whom decrypt
+       * together (privagg/he's multiparty CKKS); no single key holder can decrypt.
+       * @defaultValue `'single'`
+       */
       readonly keys?: 'single' | 'threshold';
+      /** Threshold keys: number of key holders, 2..64 (required with `keys: 'threshold'`). */
+      readonly parties?: number;
+      /** Threshold keys: key holders needed to decrypt, 2..parties. @defaultValue `parties` */
+      readonly threshold?: number;
+      /**
+       * Statistical security s (bits) of the noise flooding of every released decryption (Li and
+       * Micciancio 2021): the flooding grows as 2^(s/2), and with it the error of the sum.
+       * @defaultValue `40`
+       */
+      readonly floodingBits?: number;
     };
 
 /**
  * The differential-privacy target of the whole run (all rounds together).
  * - `central-dp`: the aggregator adds noise to the sum (it must be trusted with the sum).
  * - `distributed-dp`: each client adds a share of the noise inside the protected vector, so the
- *   sum released by secure aggregation is already private (needs secagg, secagg+ or shamir).
+ *   sum released by secure aggregation is already private (needs secagg, secagg+, shamir or
+ *   ckks). With an L2 clip, vectors are first rotated by a randomized Hadamard transform
+ *   (TFF's distributed DP sum) unless `rotation: 'none'`.
+ * - `local-dp`: each client adds enough noise for the target on its own, against everyone
+ *   including the aggregator (which may see each noisy vector, e.g. with protection `none`).
+ *   Neighbouring inputs are any two vectors of one client (L2 distance up to twice the clip).
  * @since 0.1.0
  * @public
  */
@@ -85,14 +116,28 @@ export type PrivacyConfig =
       readonly kind: 'none';
     }
   | {
-      /** Noise added by the server (`central-dp`) or by every client (`distributed-dp`). */
-      readonly kind: 'central-dp' | 'distributed-dp';
-      /** @defaultValue `'discrete-gaussian'` */
-      readonly mechanism?: 'discrete-gaussian' | 'skellam';
+      /**
+       * Noise added by the server (`central-dp`), by every client as a share of the sum's noise
+       * (`distributed-dp`), or by every client for itself (`local-dp`).
+       */
+      readonly kind: 'central-dp' | 'distributed-dp' | 'local-dp';
+      /**
+       * `skellam` for distributed DP only; `discrete-laplace` for local DP only (pure epsilon:
+       * per-coordinate discrete Laplace noise calibrated to the L1 sensitivity, delta 0).
+       * @defaultValue `'discrete-gaussian'`
+       */
+      readonly mechanism?: 'discrete-gaussian' | 'skellam' | 'discrete-laplace';
       /** Total epsilon over all rounds, >= 2^-50. */
       readonly epsilon: number;
-      /** Total delta over all rounds, in (0, 1). */
+      /** Total delta over all rounds, in (0, 1); 0 is allowed (and delivered) with `discrete-laplace`. */
       readonly delta: number;
+      /**
+       * Distributed DP with an L2 clip: rotate each vector (padded to a power of two) by a
+       * randomized Hadamard transform whose seed the round draws from the CSPRNG, so that
+       * coordinates are small and the ring can be narrow; the server rotates the sum back.
+       * @defaultValue `'hadamard'` (distributed DP with an L2 clip, ring protections), else `'none'`
+       */
+      readonly rotation?: 'hadamard' | 'none';
     };
 
 /**
@@ -101,8 +146,13 @@ export type PrivacyConfig =
  * @public
  */
 export interface AccountantConfig {
-  /** @defaultValue `'rdp'` */
-  readonly kind?: 'rdp';
+  /**
+   * `rdp` (Renyi DP, with zCDP for unsampled central discrete Gaussian noise). `pld` (privacy
+   * loss distributions) is refused with the reason: privagg/dp's PLD accountant models the
+   * continuous Gaussian and Laplace, not the discrete noise that plans add.
+   * @defaultValue `'rdp'`
+   */
+  readonly kind?: 'rdp' | 'pld';
   /** Number of rounds the budget must cover. @defaultValue `1` */
   readonly rounds?: number;
   /**
@@ -150,7 +200,7 @@ export interface AggregationConfig {
 }
 
 const KINDS_PROTECTION = ['none', 'secagg', 'secagg+', 'shamir', 'ckks'] as const;
-const KINDS_PRIVACY = ['none', 'central-dp', 'distributed-dp'] as const;
+const KINDS_PRIVACY = ['none', 'central-dp', 'distributed-dp', 'local-dp'] as const;
 
 /** @internal Largest supported vector length (2^26 coordinates). */
 export const MAX_DIMENSION: number = 2 ** 26;
@@ -200,9 +250,11 @@ export function validateConfig(config: AggregationConfig): void {
   if (config.quantization !== undefined) {
     aOptions('quantization', config.quantization, ['ringBits', 'scale']);
     aInteger('quantization.ringBits', config.quantization.ringBits, 2, 62);
-    aFinite('quantization.scale', config.quantization.scale);
-    if (!(config.quantization.scale > 0))
-      throw new RangeError(`"quantization.scale" expected > 0, got ${config.quantization.scale}`);
+    if (config.quantization.scale !== undefined) {
+      aFinite('quantization.scale', config.quantization.scale);
+      if (!(config.quantization.scale > 0))
+        throw new RangeError(`"quantization.scale" expected > 0, got ${config.quantization.scale}`);
+    }
   }
   const p = config.protection;
   if (typeof p !== 'object' || p === null) throw new TypeError('"protection" expected an object');
@@ -225,8 +277,26 @@ export function validateConfig(config: AggregationConfig): void {
       if (p.threshold !== undefined) aInteger('protection.threshold', p.threshold, 2, p.servers);
       break;
     case 'ckks':
-      aOptions('protection', p, ['kind', 'keys']);
+      aOptions('protection', p, ['kind', 'keys', 'parties', 'threshold', 'floodingBits']);
+      if (p.floodingBits !== undefined) aInteger('protection.floodingBits', p.floodingBits, 1, 128);
       if (p.keys !== undefined) oneOf('protection.keys', p.keys, ['single', 'threshold']);
+      if ((p.keys ?? 'single') === 'single') {
+        if (p.parties !== undefined || p.threshold !== undefined)
+          throw new TypeError(
+            '"protection.parties" and "protection.threshold" apply to keys: "threshold" only',
+          );
+      } else {
+        if (p.parties === undefined)
+          throw new TypeError('"protection.parties" is required with keys: "threshold"');
+        aInteger('protection.parties', p.parties, 2, 64);
+        if (p.threshold !== undefined) {
+          aInteger('protection.threshold', p.threshold, 1, Number.MAX_SAFE_INTEGER);
+          if (p.threshold > p.parties || p.threshold < 2)
+            throw new RangeError(
+              `"protection.threshold" (${p.threshold}) must be in [2, protection.parties = ${p.parties}]`,
+            );
+        }
+      }
       break;
   }
   const q = config.privacy;
@@ -234,11 +304,21 @@ export function validateConfig(config: AggregationConfig): void {
   oneOf('privacy.kind', q.kind, KINDS_PRIVACY);
   if (q.kind === 'none') aOptions('privacy', q, ['kind']);
   else {
-    aOptions('privacy', q, ['kind', 'mechanism', 'epsilon', 'delta']);
+    aOptions('privacy', q, ['kind', 'mechanism', 'epsilon', 'delta', 'rotation']);
+    if (q.rotation !== undefined) {
+      oneOf('privacy.rotation', q.rotation, ['hadamard', 'none']);
+      if (q.kind !== 'distributed-dp' && q.rotation === 'hadamard')
+        throw new RangeError('"privacy.rotation" hadamard applies to distributed-dp only');
+    }
     if (q.mechanism !== undefined)
-      oneOf('privacy.mechanism', q.mechanism, ['discrete-gaussian', 'skellam']);
+      oneOf('privacy.mechanism', q.mechanism, ['discrete-gaussian', 'skellam', 'discrete-laplace']);
+    if (q.mechanism === 'discrete-laplace' && q.kind !== 'local-dp')
+      throw new RangeError('"privacy.mechanism" discrete-laplace is for local-dp only');
     aNumberInRange('privacy.epsilon', q.epsilon, 2 ** -50, Number.MAX_VALUE);
-    aNumberInRange('privacy.delta', q.delta, 0, 1, { min: true, max: true });
+    aNumberInRange('privacy.delta', q.delta, 0, 1, {
+      min: q.mechanism !== 'discrete-laplace',
+      max: true,
+    });
     if (config.clip === undefined)
       throw new RangeError(
         '"clip" is required with differential privacy: the noise is calibrated to the clip bound',
@@ -247,7 +327,7 @@ export function validateConfig(config: AggregationConfig): void {
   if (config.accountant !== undefined) {
     const a = config.accountant;
     aOptions('accountant', a, ['kind', 'rounds', 'samplingRate']);
-    if (a.kind !== undefined) oneOf('accountant.kind', a.kind, ['rdp']);
+    if (a.kind !== undefined) oneOf('accountant.kind', a.kind, ['rdp', 'pld']);
     if (a.rounds !== undefined) aInteger('accountant.rounds', a.rounds, 1, 1_000_000);
     if (a.samplingRate !== undefined)
       aNumberInRange('accountant.samplingRate', a.samplingRate, 0, 1, { min: true });

@@ -16,6 +16,9 @@ export {
   type FlatUpdate,
   type LayerLayout,
   type ModelUpdate,
+  type RestoreOptions,
+  type TensorFactory,
+  type TensorLike,
   type UpdateLayer,
   type UpdateLayout,
 } from './fedavg.ts';

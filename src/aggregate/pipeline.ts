@@ -7,11 +7,18 @@
  * @module
  */
 import type { Rng } from '../core/random.ts';
-import { aFiniteVector } from '../core/validate.ts';
+import { aBytes, aFiniteVector } from '../core/validate.ts';
+import { clipL2 } from '../dp/index.ts';
 import type { AggregationConfig } from './config.ts';
 import type { AggregationResult, PlanDescription } from './plan.ts';
-import { type PrivacyCalibration, sampleIntegerNoise } from './privacy.ts';
+import {
+  noiseStd,
+  type PrivacyCalibration,
+  roundedNormBound,
+  sampleIntegerNoise,
+} from './privacy.ts';
 import { clipInPlace, encodeClient } from './quantize.ts';
+import { conditionalRound, ROTATION_SEED_BYTES, rotateInPlace } from './rotation.ts';
 
 /** @internal A client's input as the round accepts it. */
 export type ClientVector = Float64Array | Float32Array | readonly number[];
@@ -88,66 +95,131 @@ export function prepareClientVector(
   return { vector: x, clipped };
 }
 
+/** The round's rotation seed, checked (rotating plans only). */
+function seedFor(seed: Uint8Array | undefined): Uint8Array {
+  if (seed === undefined)
+    throw new TypeError(
+      '"rotationSeed" is required: this plan rotates vectors with a seed the round shares (draw it from the CSPRNG once per round and give it to every client and the server)',
+    );
+  aBytes('rotationSeed', seed, ROTATION_SEED_BYTES);
+  return seed;
+}
+
 /**
- * @internal Encode a prepared vector into the plan's ring and add this client's share of the
- * distributed noise (distributed DP only).
+ * @internal A client's noise for this plan: its share of the sum's noise (distributed DP) or its
+ * own (local DP), exact integers of the planned variance on every noised coordinate.
+ */
+function clientNoise(
+  description: PlanDescription,
+  calibration: PrivacyCalibration,
+  count: number,
+  rng: Rng,
+): Int32Array | undefined {
+  if (calibration.where !== 'clients' && calibration.where !== 'local') return undefined;
+  return sampleIntegerNoise(
+    calibration,
+    description.noise.perClientVariance,
+    count,
+    rng,
+    description.noise.laplaceScale,
+  );
+}
+
+/**
+ * @internal Encode a prepared vector into the plan's ring and add this client's noise
+ * (distributed or local DP). Distributed DP with an L2 clip follows TFF's distributed DP sum:
+ * pad to a power of two, rotate by the round's randomized Hadamard transform (`rotationSeed`,
+ * shared by the round), clip again to the vector's norm bound (the rotation is orthogonal; this
+ * clip only absorbs float error, with privagg/dp's exact-norm guarantee), scale, round conditionally (norm within the
+ * KLS21 bound), add noise, reduce modulo 2^ringBits.
  */
 export function encodeClientVector(
   description: PlanDescription,
   calibration: PrivacyCalibration,
   prepared: Float64Array,
   rng: Rng,
+  rotationSeed?: Uint8Array,
 ): Uint32Array {
   const q = description.quantization;
   if (q === undefined) throw new RangeError('this plan does not encode into a ring');
-  const e = encodeClient(prepared, q, rng);
-  if (calibration.where === 'clients') {
-    const pd = description.protectedDimension;
-    const noise = sampleIntegerNoise(calibration, description.noise.perClientVariance, pd, rng);
+  const length = description.rotation.paddedDimension;
+  let e: Uint32Array;
+  if (calibration.conditionalRounding) {
+    let x = new Float64Array(length);
+    x.set(prepared);
+    if (calibration.rotation) rotateInPlace(x, seedFor(rotationSeed), false);
+    const c = clipL2(x, calibration.vectorNorm);
+    if (c.clipped) x = Float64Array.from(c.vector);
+    for (let j = 0; j < length; j++) x[j] = (x[j] as number) * q.scale;
+    const rounded = conditionalRound(x, roundedNormBound(calibration, q.scale), rng);
     const mask = q.ringBits === 32 ? -1 : (2 ** q.ringBits - 1) | 0;
-    for (let j = 0; j < pd; j++) e[j] = ((e[j] as number) + (noise[j] as number)) & mask;
+    e = new Uint32Array(length);
+    for (let j = 0; j < length; j++) e[j] = (rounded[j] as number) & mask;
+  } else e = encodeClient(prepared, q, rng);
+  const noise = clientNoise(description, calibration, length, rng);
+  if (noise !== undefined) {
+    const mask = q.ringBits === 32 ? -1 : (2 ** q.ringBits - 1) | 0;
+    for (let j = 0; j < length; j++) e[j] = ((e[j] as number) + (noise[j] as number)) & mask;
   }
   return e;
 }
 
 /**
+ * @internal CKKS with distributed or local DP: add this client's integer noise, on the plan's
+ * noise grid (multiples of 1 / gridScale, exact in doubles), to its prepared vector before it
+ * is encrypted (in place). The key holder rounds the decrypted sum to the same grid.
+ */
+export function noiseCkksClientVector(
+  description: PlanDescription,
+  calibration: PrivacyCalibration,
+  prepared: Float64Array,
+  rng: Rng,
+): void {
+  const noise = clientNoise(description, calibration, prepared.length, rng);
+  if (noise === undefined) return;
+  const g = description.noise.gridScale;
+  for (let j = 0; j < prepared.length; j++)
+    prepared[j] = (prepared[j] as number) + (noise[j] as number) / g;
+}
+
+/**
  * @internal The server's side of a ring protection: signed decoding of the ring sum, central
- * noise (central DP only), unscaling.
+ * noise (central DP only), unscaling, and the inverse rotation (rotating plans, with the round's
+ * `rotationSeed`).
  */
 export function decodeRingSum(
   description: PlanDescription,
   calibration: PrivacyCalibration,
   ringSum: Uint32Array,
   rng: Rng,
+  rotationSeed?: Uint8Array,
 ): Float64Array {
   const q = description.quantization;
   if (q === undefined) throw new RangeError('this plan does not encode into a ring');
-  const pd = description.protectedDimension;
+  const length = description.rotation.paddedDimension;
+  if (ringSum.length !== length)
+    throw new RangeError(`"ringSum" expected ${length} coordinates, got ${ringSum.length}`);
   const mod = 2 ** q.ringBits;
   const half = mod / 2;
   const central =
     calibration.where === 'server'
-      ? sampleIntegerNoise(
-          calibration,
-          (calibration.noiseMultiplier *
-            (calibration.sensitivity * q.scale + calibration.sensitivityRounding)) **
-            2,
-          pd,
-          rng,
-        )
+      ? sampleIntegerNoise(calibration, noiseStd(calibration, q.scale) ** 2, length, rng)
       : undefined;
-  const sum = new Float64Array(pd);
-  for (let j = 0; j < pd; j++) {
+  const sum = new Float64Array(length);
+  for (let j = 0; j < length; j++) {
     const x = ringSum[j] as number;
     const signed = x >= half ? x - mod : x;
     sum[j] = (signed + (central === undefined ? 0 : (central[j] as number))) / q.scale;
   }
-  return sum;
+  if (!calibration.rotation) return sum;
+  rotateInPlace(sum, seedFor(rotationSeed), true);
+  return sum.slice(0, description.protectedDimension);
 }
 
 /**
- * @internal The key holder's release of a CKKS sum (in place): with central DP it rounds the sum to
- * the noise grid and adds exact integer noise.
+ * @internal The key holder's release of a CKKS sum (in place): with DP it rounds the sum to the
+ * noise grid (so that the release is the exact integer noisy sum up to the CKKS error) and,
+ * for central DP, adds exact integer noise.
  */
 export function releaseCkksSum(
   description: PlanDescription,
@@ -155,14 +227,16 @@ export function releaseCkksSum(
   sum: Float64Array,
   rng: Rng,
 ): void {
-  if (calibration.where !== 'server') return;
+  if (calibration.where === 'none') return;
   const pd = description.protectedDimension;
   const g = description.noise.gridScale;
-  const sumStd =
-    calibration.noiseMultiplier * (calibration.sensitivity * g + calibration.sensitivityRounding);
-  const noise = sampleIntegerNoise(calibration, sumStd * sumStd, pd, rng);
+  const noise =
+    calibration.where === 'server'
+      ? sampleIntegerNoise(calibration, noiseStd(calibration, g) ** 2, pd, rng)
+      : undefined;
   for (let j = 0; j < pd; j++)
-    sum[j] = (Math.round((sum[j] as number) * g) + (noise[j] as number)) / g;
+    sum[j] =
+      (Math.round((sum[j] as number) * g) + (noise === undefined ? 0 : (noise[j] as number))) / g;
 }
 
 /**

@@ -27,17 +27,24 @@ import {
   roundRho,
   zcdpEpsilon,
   maxNoiseVariance,
+  laplaceScale,
+  MAX_LAPLACE_SCALE,
+  noiseStd,
+  roundedNormBound,
 } from './privacy.ts';
+import { drawRotationSeed, ROUNDING_ATTEMPTS, ROUNDING_BETA } from './rotation.ts';
 import {
   checkClientVector,
   checkRoundWeights,
   decodeRingSum,
   encodeClientVector,
   finishRound,
+  noiseCkksClientVector,
   prepareClientVector,
   releaseCkksSum,
 } from './pipeline.ts';
 import { RdpAccountant } from '../dp/index.ts';
+import { CKKS_PRESETS } from '../he/index.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
 import {
   ckksSum,
@@ -54,6 +61,8 @@ import {
   describeQuantization,
   type ResolvedQuantization,
   resolveScale,
+  tailFactor,
+  WRAP_PROBABILITY,
 } from './quantize.ts';
 
 /**
@@ -93,8 +102,15 @@ export interface PlanDescription {
     readonly kind: AggregationConfig['protection']['kind'];
     /** The adversary it is meant for; `trusted-server` for no protection. */
     readonly threat: 'semi-honest' | 'malicious' | 'trusted-server';
-    /** SecAgg(+): neighbours per client; shamir: servers. */
+    /** SecAgg(+): neighbours per client; shamir: servers; threshold CKKS: key holders. */
     readonly neighbors?: number;
+    /** CKKS: `single` (one key holder) or `threshold` (t of `neighbors` key holders). */
+    readonly keys?: 'single' | 'threshold';
+    /**
+     * CKKS: the public bound on each client's encrypted values (clip plus its noise tail), which
+     * the ciphertexts declare so that the error bound and the flooding do not depend on the data.
+     */
+    readonly valueBound?: number;
     /** Shares needed to reconstruct (SecAgg threshold, or Shamir threshold). */
     readonly threshold?: number;
     /** Set for `none`: the server sees every input. */
@@ -102,17 +118,55 @@ export interface PlanDescription {
   };
   /** Absent when no ring is used (no protection and no DP: an exact float sum). */
   readonly quantization?: ResolvedQuantization;
+  /**
+   * The randomized Hadamard rotation of distributed DP (TFF's distributed DP sum): `hadamard`
+   * with the protected vector padded with zeros to `paddedDimension` (a power of two) and a
+   * seed drawn from the CSPRNG each round, or `none` (`paddedDimension` is then the protected
+   * dimension). The ring vectors, the noise and the bytes have `paddedDimension` coordinates.
+   */
+  readonly rotation: {
+    /** `hadamard` or `none`. */
+    readonly kind: 'hadamard' | 'none';
+    /** Coordinates after padding: what is protected and noised. */
+    readonly paddedDimension: number;
+  };
+  /**
+   * Conditional stochastic rounding (DP over a ring): each client re-draws its unbiased
+   * stochastic rounding until the rounded, scaled vector's L2 norm is within `normBound`
+   * (Kairouz-Liu-Steinke 2021, Lemma 4.1: one draw exceeds it with probability at most
+   * `beta`); after `maxAttempts` failures (probability at most `fallbackProbability`) it rounds
+   * toward zero instead. The DP sensitivity is `normBound`.
+   */
+  readonly rounding?: {
+    /** Probability bound that one draw exceeds the norm bound. */
+    readonly beta: number;
+    /** Draws before the fallback. */
+    readonly maxAttempts: number;
+    /** beta ^ maxAttempts: probability of the (biased, still bounded) fallback per client and round. */
+    readonly fallbackProbability: number;
+    /** Bound on the L2 norm of one client's rounded vector, in quantized units. */
+    readonly normBound: number;
+  };
   /** The DP noise. */
   readonly noise: {
     /** The noise distribution. */
-    readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam';
-    /** Who adds it: the server (central DP) or every client (distributed DP). */
-    readonly where: 'none' | 'server' | 'clients';
-    /** Noise multiplier z: std of the sum's noise divided by the L2 sensitivity. */
+    readonly mechanism: 'none' | 'discrete-gaussian' | 'skellam' | 'discrete-laplace';
+    /**
+     * Who adds it: the server (central DP), every client a share of the sum's noise
+     * (distributed DP), or every client all of its own (local DP).
+     */
+    readonly where: 'none' | 'server' | 'clients' | 'local';
+    /**
+     * Noise multiplier z: std of the sum's noise (local DP: of one client's) divided by the L2
+     * sensitivity; for the discrete Laplace, its scale divided by the L1 sensitivity (1 / epsilon
+     * per round).
+     */
     readonly noiseMultiplier: number;
+    /** Discrete Laplace only: the scale t of each client's noise, quantized units. */
+    readonly laplaceScale?: number;
     /** The noise is integer multiples of 1 / gridScale (the quantization scale, or CKKS's noise grid). */
     readonly gridScale: number;
-    /** Variance of one client's noise, in quantized units (distributed DP). */
+    /** Variance of one client's noise, in quantized units (distributed and local DP). */
     readonly perClientVariance: number;
     /** Variance of the noise in the aggregate sum, in input units, when the minimum number of clients survive. */
     readonly sumVariance: number;
@@ -136,9 +190,9 @@ export interface PlanDescription {
     readonly rounds: number;
     /** Poisson sampling rate of clients per round. */
     readonly samplingRate: number;
-    /** One round's loss (with the minimum cohort). */
+    /** One round's loss (with the minimum cohort; local DP: of each client against everyone). */
     readonly perRound: PrivacyLoss;
-    /** All rounds' loss (with the minimum cohort). */
+    /** All rounds' loss (with the minimum cohort; local DP: of each client against everyone). */
     readonly cumulative: PrivacyLoss;
     /** How the loss is accounted. */
     readonly accountant: string;
@@ -348,15 +402,9 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   const protectedDimension = dimension + (weighted ? 1 : 0);
   const maxWeight = config.weights?.max ?? 1;
   const ckks = protection.kind === 'ckks';
-  if (ckks && (protection.keys ?? 'single') === 'threshold')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'threshold CKKS keys exist in privagg/he but are not wired into plans yet; use keys: "single"',
-    );
-  if (ckks && privacy.kind === 'distributed-dp')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'distributed DP over CKKS is not wired into plans yet; use central-dp (the key holder adds the noise)',
+  if (config.accountant?.kind === 'pld')
+    throw new RangeError(
+      '"accountant.kind" pld does not apply to plans: privagg/dp\'s PLD accountant models the continuous Gaussian and Laplace, while plans add discrete Gaussian or Skellam noise to integer vectors, whose privacy curves are not proven dominated by the continuous ones (CKS20 show them close, not dominated); use "rdp"',
     );
   // CKKS adds floats under encryption: no ring; every other protection, and DP, uses one
   const usesRing = !ckks && (protection.kind !== 'none' || privacy.kind !== 'none');
@@ -366,7 +414,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
     );
   if (privacy.kind === 'distributed-dp' && protection.kind === 'none')
     throw new RangeError(
-      '"privacy.kind" distributed-dp needs a protection that hides individual inputs (secagg, secagg+ or shamir)',
+      '"privacy.kind" distributed-dp needs a protection that hides individual inputs (secagg, secagg+, shamir or ckks); with protection none use local-dp',
     );
   if (usesRing && config.clip === undefined)
     throw new RangeError(
@@ -377,16 +425,22 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   // per-coordinate bound of the protected vector (weighted: w * x and w itself)
   const bound = Math.max(clipBound * maxWeight, weighted ? maxWeight : 0);
   const calibration = calibratePrivacy(config, protectedDimension, headroom);
+  const ringDimension = calibration.noiseDimension;
 
   // the exact samplers draw bounded variances (maxNoiseVariance): cap the scale so the noise fits
   // (a coarser grid; the rounding error then stays far below the noise)
   let maxScale = Number.POSITIVE_INFINITY;
   if (calibration.where !== 'none') {
+    // distributed: each client draws its share (variance / minimum); central and local: one draw
     const m = calibration.where === 'clients' ? clients.minimum : 1;
-    maxScale =
-      (Math.sqrt(maxNoiseVariance(calibration) * m) / calibration.noiseMultiplier -
-        calibration.sensitivityRounding) /
-      calibration.sensitivity;
+    maxScale = calibration.pure
+      ? // the discrete Laplace scale z sqrt(D) (rounding + sensitivity * s) within the sampler's
+        (MAX_LAPLACE_SCALE / (calibration.noiseMultiplier * Math.sqrt(ringDimension)) -
+          calibration.sensitivityRounding) /
+        calibration.sensitivity
+      : (Math.sqrt(maxNoiseVariance(calibration) * m) / calibration.noiseMultiplier -
+          calibration.sensitivityRounding) /
+        calibration.sensitivity;
     if (!(maxScale >= 1))
       throw new RangeError(
         'the noise this privacy target needs exceeds what the exact sampler draws; lower the clip bound or the dimension',
@@ -396,21 +450,54 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   let secagg: SecAggSetup | undefined;
   const secaggKind = protection.kind === 'secagg' || protection.kind === 'secagg+';
   if (usesRing) {
-    // noise inside the ring (distributed DP only; central noise is added after decoding), with
-    // every expected client contributing its share: std a + b * scale in quantized units
-    const noise =
+    // each client's own noise inside the ring, in quantized units: std a + b * scale (a share of
+    // the sum's for distributed DP, all of its own for local DP; central noise is added after
+    // decoding); the sum carries every expected client's
+    const z = calibration.noiseMultiplier;
+    const share =
       calibration.where === 'clients'
-        ? {
-            a:
-              calibration.sensitivityRounding *
-              calibration.noiseMultiplier *
-              Math.sqrt(clients.expected / clients.minimum),
-            b:
-              calibration.sensitivity *
-              calibration.noiseMultiplier *
-              Math.sqrt(clients.expected / clients.minimum),
-          }
-        : undefined;
+        ? 1 / Math.sqrt(clients.minimum)
+        : calibration.where === 'local'
+          ? 1
+          : 0;
+    let clientNoise =
+      share === 0
+        ? undefined
+        : {
+            a: calibration.sensitivityRounding * z * share,
+            b: calibration.sensitivity * z * share,
+          };
+    let noise =
+      clientNoise === undefined
+        ? undefined
+        : {
+            a: clientNoise.a * Math.sqrt(clients.expected),
+            b: clientNoise.b * Math.sqrt(clients.expected),
+          };
+    if (calibration.pure) {
+      // discrete Laplace of scale t <= z sqrt(D) (rounding + sensitivity * s), whose tails
+      // P(|X| >= x) <= 2 exp(-x / t) are heavier than a Gaussian's: x = t ln(2 c / p) over c
+      // coordinates, written as an effective std for the Gaussian factor the sizing applies;
+      // the sum is bounded by the sum of the clients' magnitudes (union over all of them)
+      const root = z * Math.sqrt(ringDimension);
+      const count = clients.expected * ringDimension;
+      const reach = Math.log((2 * count) / WRAP_PROBABILITY);
+      const perClient = reach / tailFactor(count, WRAP_PROBABILITY);
+      const total = (clients.expected * reach) / tailFactor(ringDimension, WRAP_PROBABILITY);
+      const t = { a: root * calibration.sensitivityRounding, b: root * calibration.sensitivity };
+      clientNoise = { a: t.a * perClient, b: t.b * perClient };
+      noise = { a: t.a * total, b: t.b * total };
+    }
+    // the rotation flattens each vector: a coordinate of HD x (fixed x, random signs) is a
+    // Rademacher sum with variance proxy |x|^2 / d, so by Hoeffding it stays within
+    // |x| sqrt(2 ln(2 m / p)) / sqrt(d) for all m coordinates but with probability p
+    const coordinateCount = secaggKind ? clients.expected * ringDimension : ringDimension;
+    const rotatedBound = calibration.rotation
+      ? (calibration.vectorNorm * tailFactor(coordinateCount, WRAP_PROBABILITY)) /
+        Math.sqrt(ringDimension)
+      : bound;
+    const rotationTail = rotatedBound < bound;
+    const coordinate = Math.min(bound, rotatedBound);
     const shamirThreshold =
       protection.kind === 'shamir' &&
       (protection.threshold ?? protection.servers) < protection.servers;
@@ -430,35 +517,24 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
     if (secaggKind) {
       const range = secaggInputRange(ringBits, clients.expected);
       const perClientLimit = range.offset;
-      // each client's own noise, in quantized units: std a + b * scale
-      const clientNoise =
-        calibration.where === 'clients'
-          ? {
-              a:
-                (calibration.sensitivityRounding * calibration.noiseMultiplier) /
-                Math.sqrt(clients.minimum),
-              b:
-                (calibration.sensitivity * calibration.noiseMultiplier) /
-                Math.sqrt(clients.minimum),
-            }
-          : undefined;
+      const fixedScale = config.quantization?.scale;
       quantization =
-        config.quantization === undefined
+        fixedScale === undefined
           ? resolveScalePerClient(
               ringBits,
               clients.expected,
-              bound,
-              protectedDimension,
+              coordinate,
+              ringDimension,
               perClientLimit,
               clientNoise,
               maxScale,
             )
           : describePerClient(
               ringBits,
-              config.quantization.scale,
+              fixedScale,
               clients.expected,
-              bound,
-              protectedDimension,
+              coordinate,
+              ringDimension,
               perClientLimit,
               clientNoise,
             );
@@ -468,7 +544,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       >;
       const secaggPlan = planSecAgg({
         clients: clients.expected,
-        dimension: protectedDimension,
+        dimension: ringDimension,
         modulusBits: ringBits,
         maxInputValue: range.maxInputValue,
         neighbors: p.kind === 'secagg' ? 'all' : 'auto',
@@ -481,38 +557,77 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
         );
       secagg = { plan: secaggPlan, offset: range.offset };
     } else {
+      const fixedScale = config.quantization?.scale;
       quantization =
-        config.quantization === undefined
-          ? resolveScale(ringBits, clients.expected, bound, protectedDimension, noise, maxScale)
+        fixedScale === undefined
+          ? resolveScale(ringBits, clients.expected, coordinate, ringDimension, noise, maxScale)
           : describeQuantization(
               ringBits,
-              config.quantization.scale,
+              fixedScale,
               clients.expected,
-              bound,
-              protectedDimension,
+              coordinate,
+              ringDimension,
               noise,
             );
     }
+    // the rotation's tail is a second wrap event beside the noise's
+    if (rotationTail)
+      quantization = {
+        ...quantization,
+        wrapProbability: quantization.wrapProbability + WRAP_PROBABILITY,
+      };
   }
-  // CKKS with central DP: the key holder rounds the decrypted sum to this grid and adds exact
-  // integer noise there (the CKKS error, far below one grid step, counts as rounding slack)
+  // CKKS with DP: the key holder rounds the decrypted sum to this grid (and, for central DP, adds
+  // exact integer noise there; clients add theirs on the grid before encrypting); the CKKS error's
+  // data-dependent part, far below one grid step, counts as rounding slack
   const noiseGrid =
     ckks && calibration.where !== 'none'
       ? 2 ** Math.floor(Math.log2(Math.min(maxScale, 2 ** 24)))
       : undefined;
   const scale = quantization?.scale ?? noiseGrid ?? 1;
-  const sensitivityScaled = calibration.sensitivity * scale + calibration.sensitivityRounding;
-  const sumStdScaled = calibration.noiseMultiplier * sensitivityScaled;
+  // the sum's noise std (central, distributed), or one client's (local), in quantized units
+  const stdScaled = calibration.where === 'none' ? 0 : noiseStd(calibration, scale);
   const perClientVariance =
-    calibration.where === 'clients' ? sumStdScaled ** 2 / clients.minimum : 0;
-  const sumVariance = calibration.where === 'none' ? 0 : sumStdScaled ** 2 / scale ** 2;
+    calibration.where === 'clients'
+      ? stdScaled ** 2 / clients.minimum
+      : calibration.where === 'local'
+        ? stdScaled ** 2
+        : 0;
+  const sumVariance =
+    (calibration.where === 'local' ? clients.minimum : 1) * (stdScaled / scale) ** 2;
   const n = clients.minimum;
   const quantizationVariance =
     quantization === undefined ? 0 : (n * 0.25) / (scale * scale) / (n * n);
   const noiseVariance = sumVariance / (n * n);
-  const prot = describeProtection(config, secagg?.plan);
+  // CKKS: a public bound on every client's encrypted values, declared in its ciphertexts, so that
+  // the error bound and the flooding derived from it do not depend on the data: the clip, plus
+  // the client's own noise (on the grid) up to its tail at WRAP_PROBABILITY over all values
+  let ckksValueBound: number | undefined;
+  if (ckks) {
+    const count = clients.expected * protectedDimension;
+    const perClientStd =
+      calibration.where === 'clients'
+        ? stdScaled / Math.sqrt(clients.minimum)
+        : calibration.where === 'local'
+          ? stdScaled
+          : 0;
+    const tail = calibration.pure
+      ? laplaceScale(calibration, scale) * Math.log((2 * count) / WRAP_PROBABILITY)
+      : perClientStd * tailFactor(count, WRAP_PROBABILITY);
+    ckksValueBound = bound + tail / scale;
+    // privagg/he tracks the sum's bound as the sum of the declared bounds, and refuses a sum past
+    // the headroom of its parameters (2^(q0 bits - scale bits - 2)): check it now
+    const n8192 = CKKS_PRESETS.n8192;
+    const headroom = 2 ** ((n8192.coeffModulusBits[0] as number) - n8192.scaleBits - 2);
+    if (clients.expected * ckksValueBound > headroom)
+      throw new PrivaggError(
+        'OVERFLOW',
+        `CKKS (n8192) holds sums up to ${headroom}: ${clients.expected} clients x values up to ${ckksValueBound.toPrecision(4)} (the clip bound${calibration.where === 'clients' || calibration.where === 'local' ? " plus each client's noise tail" : ''}) can exceed it; lower the clip bound or clients.expected`,
+      );
+  }
+  const prot = describeProtection(config, secagg?.plan, ckksValueBound);
   const bytesPerRingElement = quantization === undefined ? 8 : Math.ceil(quantization.ringBits / 8);
-  const vectorBytes = protectedDimension * bytesPerRingElement;
+  const vectorBytes = ringDimension * bytesPerRingElement;
   // SecAgg (privagg/secagg's wire format, message headers left out): two advertised public keys;
   // per neighbour one sealed share pair (sender, receiver, two 36-byte field-element shares, a
   // 16-byte tag) and at most one revealed 36-byte share with its owner id in unmasking
@@ -526,7 +641,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
       : vectorBytes + overhead;
   // the privacy the plan delivers when only the minimum cohort survives (the worst case)
   const planned = (() => {
-    if (calibration.where === 'none')
+    if (calibration.where === 'none' || calibration.pure)
       return { perRound: calibration.perRound, cumulative: calibration.cumulative };
     const delta = calibration.delta;
     let out: { perRound: PrivacyLoss; cumulative: PrivacyLoss };
@@ -564,10 +679,25 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
           : { kind: 'linf', bound: config.clip.linf },
     protection: prot,
     ...(quantization === undefined ? {} : { quantization }),
+    rotation: {
+      kind: calibration.rotation ? 'hadamard' : 'none',
+      paddedDimension: ringDimension,
+    },
+    ...(quantization !== undefined && calibration.conditionalRounding
+      ? {
+          rounding: {
+            beta: ROUNDING_BETA,
+            maxAttempts: ROUNDING_ATTEMPTS,
+            fallbackProbability: ROUNDING_BETA ** ROUNDING_ATTEMPTS,
+            normBound: roundedNormBound(calibration, scale),
+          },
+        }
+      : {}),
     noise: {
       mechanism: calibration.mechanism,
       where: calibration.where,
       noiseMultiplier: calibration.noiseMultiplier,
+      ...(calibration.pure ? { laplaceScale: laplaceScale(calibration, scale) } : {}),
       gridScale: scale,
       perClientVariance,
       sumVariance,
@@ -601,6 +731,7 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
 function describeProtection(
   config: AggregationConfig,
   secaggPlan: SecAggPlan | undefined,
+  ckksValueBound: number | undefined,
 ): PlanDescription['protection'] {
   const p = config.protection;
   switch (p.kind) {
@@ -615,7 +746,23 @@ function describeProtection(
         insecure: false,
       };
     case 'ckks':
-      return { kind: 'ckks', threat: 'semi-honest', insecure: false };
+      return (p.keys ?? 'single') === 'single'
+        ? {
+            kind: 'ckks',
+            threat: 'semi-honest',
+            keys: 'single',
+            valueBound: ckksValueBound ?? 1,
+            insecure: false,
+          }
+        : {
+            kind: 'ckks',
+            threat: 'semi-honest',
+            keys: 'threshold',
+            neighbors: p.parties ?? 0,
+            threshold: p.threshold ?? p.parties ?? 0,
+            valueBound: ckksValueBound ?? 1,
+            insecure: false,
+          };
     default:
       if (secaggPlan === undefined)
         throw new PrivaggError('INVALID_PARAMETER', 'secure aggregation needs a ring');
@@ -779,7 +926,21 @@ async function runRound(
 
   if (config.protection.kind === 'ckks') {
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
-    const { sum, errorBound } = await ckksSum(prepared, participants, rng);
+    const clientRng = options.clientRng;
+    for (const i of participants)
+      noiseCkksClientVector(
+        description,
+        calibration,
+        prepared[i] as Float64Array,
+        clientRng === undefined ? rng : clientRng(i),
+      );
+    const { sum, errorBound } = await ckksSum(
+      config.protection,
+      prepared,
+      participants,
+      description.protection.valueBound ?? 1,
+      rng,
+    );
     releaseCkksSum(description, calibration, sum, options.serverRng ?? rng);
     return {
       ...finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted),
@@ -797,15 +958,25 @@ async function runRound(
     return finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted);
   }
 
+  // the round's rotation seed: fresh from the server's randomness, shared by every client (a
+  // round over a transport sends it with the invitation)
+  const serverRng = options.serverRng ?? rng;
+  const seed = calibration.rotation ? drawRotationSeed(serverRng) : undefined;
   const clientRng = options.clientRng;
   const encoded = prepared.map((x, i) =>
-    encodeClientVector(description, calibration, x, clientRng === undefined ? rng : clientRng(i)),
+    encodeClientVector(
+      description,
+      calibration,
+      x,
+      clientRng === undefined ? rng : clientRng(i),
+      seed,
+    ),
   );
   const {
     sum: ringSum,
     participants,
     dropped,
   } = await secureSum(config, description, secagg, encoded, dropouts, rng);
-  const sum = decodeRingSum(description, calibration, ringSum, options.serverRng ?? rng);
+  const sum = decodeRingSum(description, calibration, ringSum, serverRng, seed);
   return finishRound(config, sum, participants, dropped, clippedClients, weighted);
 }

@@ -13,7 +13,13 @@ import { FIELD_MODULUS, shamirReconstruct, shamirShare } from '../sharing/index.
 import type { AggregationConfig } from './config.ts';
 import type { PlanDescription, SecAggSetup } from './plan.ts';
 import { simulateSecAgg } from '../secagg/index.ts';
-import { createCkksContext } from '../he/index.ts';
+import {
+  combinePartialDecryptions,
+  combinePublicKeyShares,
+  createCkksContext,
+  createThresholdParty,
+  type ThresholdParty,
+} from '../he/index.ts';
 
 /**
  * Clients that stop responding in a simulated round: a list of client indices that drop before
@@ -122,7 +128,7 @@ export async function secureSum(
   const p = config.protection;
   switch (p.kind) {
     case 'none': {
-      const sum = new Uint32Array(description.protectedDimension);
+      const sum = new Uint32Array(description.rotation.paddedDimension);
       for (const i of participants) ringAdd(k, sum, encoded[i] as Uint32Array, sum);
       return { sum, participants, dropped: dropouts.dropped };
     }
@@ -268,7 +274,7 @@ async function secaggSum(
     if (outside !== 0)
       throw new PrivaggError(
         'OVERFLOW',
-        `a client's noisy input left the secure-aggregation range (probability below 2^-40 by plan); the round is refused`,
+        `a client's noisy input left the secure-aggregation range (probability below the plan's quantization.wrapProbability); the round is refused`,
       );
     return u;
   });
@@ -309,26 +315,92 @@ export interface CkksSumResult {
 }
 
 /**
- * CKKS aggregation (privagg/he, single key): a key holder (not the aggregator) makes the keys;
+ * CKKS aggregation (privagg/he). Single key: a key holder (not the aggregator) makes the keys;
  * each participant encrypts its vector under the public key and sends the ciphertext bytes; the
  * aggregator loads them as untrusted bytes and adds them; the key holder decrypts the sum with
- * noise flooding (40-bit statistical security, Li-Micciancio) before it leaves.
+ * noise flooding (40-bit statistical security, Li-Micciancio) before it leaves. Threshold keys
+ * (Mouchet et al. 2021, privagg/he's threshold API): `parties` key holders make a collective
+ * public key from a shared seed (t-of-N: each deals Shamir shares of its secret to the others);
+ * clients encrypt under it unchanged; `threshold` key holders each publish a partial decryption
+ * of the sum with their own flooding (40 bits), and the aggregator combines them. Every
+ * ciphertext declares the plan's public `valueBound` (not its own maximum), so the error bound
+ * and the flooding calibrated from it reveal nothing about the data.
  */
 export async function ckksSum(
+  protection: Extract<AggregationConfig['protection'], { kind: 'ckks' }>,
   vectors: readonly Float64Array[],
   participants: readonly number[],
+  valueBound: number,
   rng: Rng,
 ): Promise<CkksSumResult> {
   using ctx = await createCkksContext('n8192');
+  const encrypt = (i: number, key: Parameters<typeof ctx.encryptToBytes>[1]): Uint8Array => {
+    try {
+      return ctx.encryptToBytes(vectors[i] as Float64Array, key, { bound: valueBound });
+    } catch (e) {
+      if (!(e instanceof RangeError)) throw e;
+      throw new PrivaggError(
+        'OVERFLOW',
+        "a client's noisy values exceeded the plan's public CKKS value bound (probability below 2^-40 by plan); the round is refused",
+        { cause: e },
+      );
+    }
+  };
+  const securityBits = protection.floodingBits ?? 40;
+  if ((protection.keys ?? 'single') === 'threshold') {
+    const parties = protection.parties ?? 2;
+    const threshold = protection.threshold ?? parties;
+    const seed = rng(32);
+    const holders = Array.from({ length: parties }, (_, i) =>
+      createThresholdParty(ctx, { parties, threshold, index: i + 1, seed, rng }),
+    );
+    try {
+      if (threshold < parties) {
+        const dealt = holders.map((h) => h.dealShares());
+        for (const [from, messages] of dealt.entries())
+          for (const [to, m] of messages.entries())
+            if (m !== undefined && to !== from) (holders[to] as ThresholdParty).receiveShare(m);
+      }
+      using publicKey = combinePublicKeyShares(
+        ctx,
+        seed,
+        holders.map((h) => h.publicKeyShare()),
+      );
+      const wire = participants.map((i) => encrypt(i, publicKey));
+      const loaded = wire.map((bytes) => ctx.loadVector(bytes));
+      try {
+        using total = ctx.sum(loaded);
+        // any `threshold` key holders decrypt; the simulation uses the first ones
+        const set = Array.from({ length: threshold }, (_, i) => i + 1);
+        let partials: Uint8Array[];
+        try {
+          partials = set.map((j) =>
+            (holders[j - 1] as ThresholdParty).partialDecrypt(total, set, { securityBits }),
+          );
+        } catch (e) {
+          if (!(e instanceof RangeError)) throw e;
+          throw new PrivaggError(
+            'INVALID_PARAMETER',
+            `threshold CKKS cannot flood the decryption of a sum of ${participants.length} ciphertexts at "protection.floodingBits" ${securityBits}: the flooding noise exceeds privagg/he's sampler; fewer clients per ciphertext sum or fewer flooding bits`,
+            { cause: e },
+          );
+        }
+        const out = combinePartialDecryptions(ctx, total, partials, { parties });
+        return { sum: Float64Array.from(out.values), errorBound: out.errorBound, floodingStd: 0 };
+      } finally {
+        for (const v of loaded) v.dispose();
+      }
+    } finally {
+      for (const h of holders) h.dispose();
+    }
+  }
   const keys = ctx.generateKeys();
   try {
-    const wire = participants.map((i) =>
-      ctx.encryptToBytes(vectors[i] as Float64Array, keys.publicKey),
-    );
+    const wire = participants.map((i) => encrypt(i, keys.publicKey));
     const loaded = wire.map((bytes) => ctx.loadVector(bytes));
     try {
       using total = ctx.sum(loaded);
-      const out = ctx.decryptForRelease(total, keys.secretKey, { securityBits: 40, rng });
+      const out = ctx.decryptForRelease(total, keys.secretKey, { securityBits, rng });
       return { sum: out.values, errorBound: out.errorBound, floodingStd: out.floodingStd };
     } finally {
       for (const v of loaded) v.dispose();

@@ -139,7 +139,10 @@ export async function runDemo(
     `plan: ${options.clients} clients (minimum ${minimum}), ${described.protection.kind}` +
       `${described.protection.neighbors !== undefined ? ` (${described.protection.neighbors} neighbours, threshold ${described.protection.threshold})` : ''}, ` +
       `${described.privacy.kind}${described.noise.mechanism !== 'none' ? ` with ${described.noise.mechanism} noise (z = ${described.noise.noiseMultiplier.toFixed(3)})` : ''}, ` +
-      `ring 2^${described.quantization?.ringBits ?? '-'}, scale 2^${Math.log2(described.quantization?.scale ?? 1)}, ` +
+      `${described.rotation.kind === 'hadamard' ? `Hadamard rotation (${d} padded to ${described.rotation.paddedDimension}), ` : ''}` +
+      (described.quantization === undefined
+        ? `no ring, noise grid 2^-${Math.log2(described.noise.gridScale)}, `
+        : `ring 2^${described.quantization.ringBits}, scale 2^${Math.log2(described.quantization.scale)}, `) +
       `target epsilon ${options.epsilon} at delta ${options.delta} over ${options.rounds} rounds`,
   );
 

@@ -13,23 +13,38 @@ function chiSquareBounds(df: number): [number, number] {
 }
 
 describe('plan noise variance matches describe().noise.sumVariance', () => {
-  for (const [kind, protection, mechanism] of [
-    ['central-dp', { kind: 'none' }, 'discrete-gaussian'],
-    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'discrete-gaussian'],
-    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'skellam'],
+  for (const [kind, protection, mechanism, rotation] of [
+    ['central-dp', { kind: 'none' }, 'discrete-gaussian', 'none'],
+    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'discrete-gaussian', 'none'],
+    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'skellam', 'none'],
+    ['distributed-dp', { kind: 'shamir', servers: 2 }, 'discrete-gaussian', 'hadamard'],
+    ['distributed-dp', { kind: 'secagg' }, 'skellam', 'hadamard'],
+    ['local-dp', { kind: 'none' }, 'discrete-gaussian', 'none'],
+    ['local-dp', { kind: 'secagg+', dropoutTolerance: 0.1 }, 'discrete-laplace', 'none'],
+    [
+      'distributed-dp',
+      { kind: 'ckks', keys: 'threshold', parties: 2, floodingBits: 16 },
+      'discrete-gaussian',
+      'none',
+    ],
   ] as const) {
-    it(`${kind} (${mechanism}) with ${protection.kind}`, async () => {
+    it(`${kind} (${mechanism}, rotation ${rotation}) with ${protection.kind}`, async () => {
+      const ckks = protection.kind === 'ckks';
       const n = 8;
-      const d = 2000;
-      const rounds = 10;
+      const d = ckks ? 1000 : 2000;
+      const rounds = ckks ? 3 : 10;
       const plan = planAggregation({
         dimension: d,
         clients: { expected: n, minimum: n },
         clip: { l2: 1 },
         protection,
-        privacy: { kind, mechanism, epsilon: 50, delta: 1e-5 },
+        privacy:
+          kind === 'distributed-dp'
+            ? { kind, mechanism, epsilon: 50, delta: 1e-5, ...(ckks ? {} : { rotation }) }
+            : { kind, mechanism, epsilon: 50, delta: mechanism === 'discrete-laplace' ? 0 : 1e-5 },
         accountant: { rounds },
       });
+      expect(plan.describe().rotation.kind).toBe(rotation);
       const variance = plan.describe().noise.sumVariance;
       const vectors = Array.from({ length: n }, () => new Float64Array(d));
       let ss = 0;

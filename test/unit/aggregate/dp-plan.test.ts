@@ -123,26 +123,142 @@ describe('plans with CKKS', () => {
       );
     expect(rd.privacy.cumulative.epsilon).toBeLessThanOrEqual(8);
   });
-  it('says plainly what is not wired yet', () => {
-    for (const c of [
-      { protection: { kind: 'ckks', keys: 'threshold' }, privacy: { kind: 'none' } },
-      {
+  it('threshold keys need their parties, and a threshold no larger than the key holders', () => {
+    const c = {
+      dimension: 3,
+      clients: { expected: 5, minimum: 5 },
+      clip: { l2: 1 },
+      privacy: { kind: 'none' },
+    } as const;
+    expect(() =>
+      planAggregation({ ...c, protection: { kind: 'ckks', keys: 'threshold' } }),
+    ).toThrow(/protection.parties/);
+    expect(() =>
+      planAggregation({
+        ...c,
+        protection: { kind: 'ckks', keys: 'threshold', parties: 3, threshold: 4 },
+      }),
+    ).toThrow(/protection.threshold/);
+    expect(() => planAggregation({ ...c, protection: { kind: 'ckks', parties: 3 } })).toThrow(
+      /keys: "threshold" only/,
+    );
+    const plan = planAggregation({
+      ...c,
+      protection: { kind: 'ckks', keys: 'threshold', parties: 3, threshold: 2 },
+    });
+    expect(plan.describe().protection).toMatchObject({
+      keys: 'threshold',
+      neighbors: 3,
+      threshold: 2,
+    });
+  });
+});
+
+describe('refusals name the parameter', () => {
+  it('CKKS refuses a cohort whose declared value bounds can exceed the headroom (OVERFLOW)', () => {
+    try {
+      planAggregation({
+        dimension: 3,
+        clients: { expected: 1000, minimum: 900 },
+        clip: { l2: 10 },
         protection: { kind: 'ckks' },
-        privacy: { kind: 'distributed-dp', epsilon: 1, delta: 1e-6 },
-      },
-    ] as const) {
-      try {
-        planAggregation({
-          dimension: 3,
-          clients: { expected: 5, minimum: 5 },
-          clip: { l2: 1 },
-          ...c,
-        });
-        expect.unreachable();
-      } catch (e) {
-        expect(isPrivaggError(e) && e.code === 'BACKEND_UNAVAILABLE').toBe(true);
-      }
+        privacy: { kind: 'none' },
+      });
+      expect.unreachable();
+    } catch (e) {
+      expect(isPrivaggError(e) && e.code === 'OVERFLOW').toBe(true);
+      expect((e as Error).message).toMatch(/clip bound or clients.expected/);
     }
+    const ok = planAggregation({
+      dimension: 3,
+      clients: { expected: 100, minimum: 90 },
+      clip: { l2: 10 },
+      protection: { kind: 'ckks' },
+      privacy: { kind: 'none' },
+    });
+    expect(ok.describe().protection.valueBound).toBe(10);
+  });
+  const base: AggregationConfig = config('distributed-dp', { kind: 'shamir', servers: 2 });
+  it('PLD accounting is refused with the reason (discrete noise, continuous PLD)', () => {
+    expect(() => planAggregation({ ...base, accountant: { kind: 'pld' } })).toThrow(
+      /"accountant.kind" pld .*continuous Gaussian/,
+    );
+  });
+  it('an epsilon that the dropout rate makes unreachable names privacy.epsilon and clients.minimum', () => {
+    // 80% may drop: the distributed noise must be calibrated to 2 survivors of 10
+    expect(() =>
+      planAggregation({
+        ...base,
+        clients: { expected: 10, minimum: 2 },
+        privacy: { kind: 'distributed-dp', epsilon: 1, delta: 1e-6 },
+      }),
+    ).toThrow(/"clients.minimum" \(2\).*"privacy.epsilon" 1.*dropout rate/);
+  });
+  it('the rotation needs an L2 clip and a ring; local DP and central DP take no rotation', () => {
+    expect(() =>
+      planAggregation({
+        ...base,
+        clip: { linf: 1 },
+        privacy: { kind: 'distributed-dp', epsilon: 4, delta: 1e-5, rotation: 'hadamard' },
+      }),
+    ).toThrow(/"privacy.rotation"/);
+    expect(() =>
+      planAggregation({
+        ...base,
+        privacy: { kind: 'local-dp', epsilon: 4, delta: 1e-5, rotation: 'hadamard' },
+      }),
+    ).toThrow(/"privacy.rotation"/);
+    // a linf clip simply does not rotate by default
+    const linf = planAggregation({ ...base, clip: { linf: 0.25 } });
+    expect(linf.describe().rotation).toEqual({ kind: 'none', paddedDimension: 20 });
+  });
+  it('pure epsilon (discrete Laplace) is for local DP only, and only it takes delta 0', async () => {
+    expect(() =>
+      planAggregation({
+        ...base,
+        privacy: { kind: 'distributed-dp', mechanism: 'discrete-laplace', epsilon: 4, delta: 0 },
+      }),
+    ).toThrow(/discrete-laplace is for local-dp only/);
+    expect(() =>
+      planAggregation({ ...base, privacy: { kind: 'local-dp', epsilon: 4, delta: 0 } }),
+    ).toThrow(/"privacy.delta"/);
+    const plan = planAggregation({
+      ...base,
+      protection: { kind: 'none' },
+      privacy: { kind: 'local-dp', mechanism: 'discrete-laplace', epsilon: 3, delta: 0 },
+    });
+    const d = plan.describe();
+    expect(d.privacy.perRound).toEqual({ epsilon: expect.closeTo(1, 9), delta: 0 });
+    expect(d.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
+    expect(d.noise.laplaceScale).toBeGreaterThan(0);
+    // epsilons add over rounds, whatever the survivors; the budget covers exactly 3 rounds
+    const vectors = Array.from({ length: 12 }, () => new Float64Array(20));
+    for (let r = 1; r <= 3; r++) {
+      const res = await plan.simulate(vectors, { rng, dropouts: [r] });
+      expect(res.privacy.round.delta).toBe(0);
+      expect(res.privacy.cumulative.epsilon).toBeCloseTo(r, 9);
+      expect(res.privacy.cumulative.epsilon).toBeLessThanOrEqual(3);
+    }
+    await expect(plan.simulate(vectors, { rng })).rejects.toSatisfy(
+      (e: unknown) => isPrivaggError(e) && e.code === 'BUDGET_EXHAUSTED',
+    );
+  });
+  it('local DP needs no protection, and Skellam stays distributed-only', () => {
+    const plan = planAggregation({
+      ...base,
+      protection: { kind: 'none' },
+      privacy: { kind: 'local-dp', epsilon: 4, delta: 1e-5 },
+    });
+    const d = plan.describe();
+    expect(d.noise.where).toBe('local');
+    expect(d.protection.insecure).toBe(true);
+    expect(d.privacy.accountant).toMatch(/per client/);
+    expect(() =>
+      planAggregation({
+        ...base,
+        privacy: { kind: 'local-dp', mechanism: 'skellam', epsilon: 4, delta: 1e-5 },
+      }),
+    ).toThrow(/skellam/);
   });
 });
 

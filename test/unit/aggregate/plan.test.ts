@@ -79,6 +79,36 @@ describe('planAggregation: validation', () => {
         () => ({ ...base, clip: value }),
         () => ({ ...base, protection: value }),
         () => ({ ...base, privacy: value }),
+        () => ({ ...base, protection: { kind: 'ckks', keys: 'threshold', parties: value } }),
+      ]) {
+        const c = code(() => planAggregation(make() as never));
+        expect(['TypeError', 'RangeError'], `${name}: ${c}`).toContain(c);
+      }
+      // optional fields: undefined means the default; positive finite reals are valid for
+      // epsilon and scale
+      if (value === undefined) continue;
+      const real = typeof value === 'number' && Number.isFinite(value) && value > 0;
+      for (const make of [
+        () => ({
+          ...base,
+          protection: { kind: 'ckks', keys: 'threshold', parties: 3, threshold: value },
+        }),
+        () => ({ ...base, protection: { kind: 'ckks', floodingBits: value } }),
+        () => ({
+          ...base,
+          clip: { l2: 1 },
+          privacy: { kind: 'distributed-dp', epsilon: 1, delta: 1e-6, rotation: value },
+        }),
+        () =>
+          real
+            ? value
+            : {
+                ...base,
+                clip: { l2: 1 },
+                privacy: { kind: 'local-dp', epsilon: value, delta: 1e-6 },
+              },
+        () => ({ ...base, accountant: { kind: value } }),
+        () => (real ? value : { ...base, quantization: { ringBits: 16, scale: value } }),
       ]) {
         const c = code(() => planAggregation(make() as never));
         expect(['TypeError', 'RangeError'], `${name}: ${c}`).toContain(c);
