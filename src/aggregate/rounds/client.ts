@@ -62,6 +62,8 @@ interface ClientRound {
   readonly roundId: Uint8Array;
   readonly cohortSize: number;
   readonly index: number;
+  /** The round's rotation seed (plans with the randomized Hadamard rotation). */
+  readonly rotationSeed: Uint8Array | undefined;
   /** Resolves the caller's `contribute` promise when the round ends. */
   resolve: ((outcome: ClientRoundOutcome) => void) | undefined;
   /** Waiting for `contribute` (no update was ready when invited). */
@@ -178,7 +180,13 @@ export function createRoundClient(
       hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
       return;
     }
-    const encoded = encodeClientVector(description, calibration, prepared.vector, rng);
+    const encoded = encodeClientVector(
+      description,
+      calibration,
+      prepared.vector,
+      rng,
+      r.rotationSeed,
+    );
     if (rt.secagg === undefined) {
       send(FrameKind.Input, r, encodeInput(encoded, prepared.clipped));
       hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
@@ -227,7 +235,19 @@ export function createRoundClient(
   };
 
   const onInvite = async (env: Envelope): Promise<void> => {
-    const { cohortSize, index, cohort } = decodeInvite(env.payload, rt.config.clients.expected);
+    const { cohortSize, index, cohort, rotationSeed } = decodeInvite(
+      env.payload,
+      rt.config.clients.expected,
+    );
+    if ((rotationSeed !== undefined) !== rt.calibration.rotation) {
+      rejectFrame(
+        'PROTOCOL_ABORTED',
+        rt.calibration.rotation
+          ? 'the invitation lacks the rotation seed this plan needs'
+          : 'a rotation seed in an invitation of a plan without rotation',
+      );
+      return;
+    }
     let cohortKeys: Uint8Array[] | undefined;
     if (directory !== undefined) {
       // the cohort's keys come from this client's own directory, never from the server
@@ -268,6 +288,7 @@ export function createRoundClient(
       roundId: env.roundId,
       cohortSize,
       index,
+      rotationSeed,
       resolve: undefined,
       awaiting: false,
       secagg: undefined,

@@ -17,6 +17,7 @@ import {
   sha256Digest,
   utf8,
 } from '../../core/index.ts';
+import { ROTATION_SEED_BYTES } from '../rotation.ts';
 import type { AggregationConfig } from '../config.ts';
 import type { PlanDescription } from '../plan.ts';
 
@@ -97,20 +98,24 @@ export function decodeEnvelope(frame: Uint8Array, maxBytes: number): Envelope {
 export const MAX_CLIENT_ID_BYTES = 1024;
 
 /**
- * @internal Invitation payload: cohort size, the invitee's index in it, and (malicious tier only)
+ * @internal Invitation payload: cohort size, the invitee's index in it, (malicious tier only)
  * the cohort's client ids in index order, so each client can look their signing keys up in its
- * own copy of the key directory.
+ * own copy of the key directory, and (plans with the randomized Hadamard rotation) the round's
+ * 32-byte rotation seed.
  */
 export function encodeInvite(
   cohortSize: number,
   index: number,
   cohort: readonly string[] | undefined,
+  rotationSeed?: Uint8Array,
 ): Uint8Array {
-  const w = new ByteWriter(16)
+  const w = new ByteWriter(64)
     .u32(cohortSize)
     .u32(index)
     .u8(cohort === undefined ? 0 : 1);
   if (cohort !== undefined) for (const id of cohort) w.bytes(utf8(id));
+  w.u8(rotationSeed === undefined ? 0 : 1);
+  if (rotationSeed !== undefined) w.raw(rotationSeed);
   return w.finish();
 }
 
@@ -118,8 +123,13 @@ export function encodeInvite(
 export function decodeInvite(
   payload: Uint8Array,
   maxCohort: number,
-): { cohortSize: number; index: number; cohort: string[] | undefined } {
-  const r = new ByteReader(payload, 9 + maxCohort * (4 + MAX_CLIENT_ID_BYTES));
+): {
+  cohortSize: number;
+  index: number;
+  cohort: string[] | undefined;
+  rotationSeed: Uint8Array | undefined;
+} {
+  const r = new ByteReader(payload, 10 + ROTATION_SEED_BYTES + maxCohort * (4 + MAX_CLIENT_ID_BYTES));
   const cohortSize = r.u32InRange('cohort size', 1, maxCohort);
   const index = r.u32InRange('index', 0, cohortSize - 1);
   const flag = r.u8();
@@ -137,8 +147,11 @@ export function decodeInvite(
       }
     }
   }
+  const seedFlag = r.u8();
+  if (seedFlag > 1) throw new PrivaggError('MALFORMED_MESSAGE', 'bad rotation-seed flag');
+  const rotationSeed = seedFlag === 1 ? r.raw(ROTATION_SEED_BYTES) : undefined;
   r.end();
-  return { cohortSize, index, cohort };
+  return { cohortSize, index, cohort, rotationSeed };
 }
 
 /** @internal Round-end statuses. */
