@@ -84,8 +84,11 @@ export interface RawPeer {
   next(): Promise<Uint8Array>;
 }
 
-export async function rawConnect(url: string): Promise<RawPeer> {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+export async function rawConnect(
+  url: string,
+  options: { autoPong?: boolean } = {},
+): Promise<RawPeer> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, ...options });
   ws.binaryType = 'arraybuffer';
   const received: Uint8Array[] = [];
   let waiting: ((b: Uint8Array) => void) | undefined;
@@ -126,10 +129,12 @@ export async function rawAuthenticate(
   clientId: string,
   key: Identity,
   resume?: { sessionId: Uint8Array; nextExpected: number },
-): Promise<{ peer: RawPeer; welcome: Welcome }> {
-  const peer = await rawConnect(url);
+  options: { autoPong?: boolean } = {},
+): Promise<{ peer: RawPeer; welcome: Welcome; sent: Uint8Array[] }> {
+  const peer = await rawConnect(url, options);
   const clientNonce = new Uint8Array(32).fill(7);
-  peer.ws.send(encodeClientHello(clientNonce));
+  const sent = [encodeClientHello(clientNonce)];
+  peer.ws.send(sent[0] as Uint8Array);
   const hello = decodeServerHello(await peer.next());
   const body = {
     method: AUTH_METHOD.key,
@@ -143,9 +148,10 @@ export async function rawAuthenticate(
     clientTranscript(hello.serverPublicKey, hello.serverNonce, clientNonce, body),
     key.secretKey,
   );
-  peer.ws.send(encodeAuth({ ...body, signature }));
+  sent.push(encodeAuth({ ...body, signature }));
+  peer.ws.send(sent[1] as Uint8Array);
   const welcome = decodeWelcome(await peer.next());
-  return { peer, welcome };
+  return { peer, welcome, sent };
 }
 
 /** Frames delivered to the server from one client, in order. */
