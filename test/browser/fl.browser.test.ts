@@ -146,8 +146,9 @@ describe.skipIf(!have)('privagg/fl/client in headless Chromium', () => {
           await new Promise((r) => setTimeout(r, 10));
         const digests = await Promise.all(
           got.map(async (f) =>
-            Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', f)), (b) =>
-              b.toString(16).padStart(2, '0'),
+            Array.from(
+              new Uint8Array(await crypto.subtle.digest('SHA-256', f as Uint8Array<ArrayBuffer>)),
+              (b) => b.toString(16).padStart(2, '0'),
             ).join(''),
           ),
         );
