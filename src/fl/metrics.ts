@@ -192,6 +192,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     },
     observe(name, seconds, labels) {
       finite('seconds', seconds);
+      if (seconds < 0) throw new RangeError('"seconds" expected >= 0');
       const s = series(name, 'summary', labels);
       s.value += seconds;
       s.count++;

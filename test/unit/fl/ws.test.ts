@@ -3,6 +3,11 @@
  * backpressure, resumption without loss or repetition, authentication by registered key and
  * by token, the pinned server identity, disconnects, and argument checks.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deterministicRngForTesting, isPrivaggError } from '../../../src/core/index.ts';
 import {
@@ -383,5 +388,97 @@ describe('argument checks', () => {
         secretKey: key.secretKey,
       }),
     ).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+  });
+});
+
+describe('deployment shapes', () => {
+  const haveOpenssl = (() => {
+    try {
+      execFileSync('openssl', ['version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!haveOpenssl)(
+    'serves wss:// with the given key and certificate; the client trusts a given CA',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'privagg-tls-'));
+      try {
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:P-256',
+            '-nodes',
+            '-keyout',
+            join(dir, 'key.pem'),
+            '-out',
+            join(dir, 'cert.pem'),
+            '-days',
+            '1',
+            '-subj',
+            '/CN=localhost',
+            '-addext',
+            'subjectAltName=IP:127.0.0.1',
+          ],
+          { stdio: 'ignore' },
+        );
+        const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+        const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+        const s = await startServer({ tls: { key, cert } });
+        track(s.server);
+        expect(s.server.url.startsWith('wss://127.0.0.1:')).toBe(true);
+        const alice = s.clients.get('alice') as { secretKey: Uint8Array };
+        const base = {
+          serverPublicKey: s.identity.publicKey,
+          clientId: 'alice',
+          secretKey: alice.secretKey,
+        };
+        // without the CA the certificate is not trusted
+        await expect(connectWebSocketTransport(s.server.url, base)).rejects.toMatchObject({
+          code: 'CONNECTION_CLOSED',
+        });
+        const client = track(await connectWebSocketTransport(s.server.url, { ...base, ca: cert }));
+        await client.send(Uint8Array.of(1, 2, 3));
+        await until(() => framesFrom(s.events, 'alice').length === 1, 3000, 'frame over TLS');
+        expect(framesFrom(s.events, 'alice')).toEqual([Uint8Array.of(1, 2, 3)]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('attaches to an existing HTTP server on a path, leaving its other requests alone', async () => {
+    const http = createServer((_req, res) => res.end('app'));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+    try {
+      const s = await startServer({ server: http, path: '/fl' });
+      track(s.server);
+      expect(s.server.url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/fl$/);
+      const alice = s.clients.get('alice') as { secretKey: Uint8Array };
+      const client = track(
+        await connectWebSocketTransport(s.server.url, {
+          serverPublicKey: s.identity.publicKey,
+          clientId: 'alice',
+          secretKey: alice.secretKey,
+        }),
+      );
+      await client.send(Uint8Array.of(9));
+      await until(() => framesFrom(s.events, 'alice').length === 1, 3000, 'frame');
+      const port = (http.address() as { port: number }).port;
+      expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('app');
+      await client.close();
+      await s.server.close();
+      // the caller's server is still listening after the transport closed
+      expect(http.listening).toBe(true);
+    } finally {
+      http.close();
+    }
   });
 });
