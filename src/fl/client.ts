@@ -12,6 +12,11 @@ export {
 } from './auth.ts';
 export type { Logger } from './events.ts';
 export {
+  type ConnectClientOptions,
+  type NetworkRoundClient,
+  connectClient,
+} from './service-client.ts';
+export {
   type WebSocketConstructor,
   type WebSocketClientTransport,
   type WebSocketClientTransportOptions,

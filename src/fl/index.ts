@@ -23,6 +23,16 @@ export {
   createMetrics,
 } from './metrics.ts';
 export {
+  type CreateServerOptions,
+  type NetworkRoundServer,
+  createServer,
+} from './service.ts';
+export {
+  type ConnectClientOptions,
+  type NetworkRoundClient,
+  connectClient,
+} from './service-client.ts';
+export {
   type ServerAuthOptions,
   type WebSocketServerTransport,
   type WebSocketServerTransportOptions,

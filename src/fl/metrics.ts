@@ -115,6 +115,12 @@ const HELP: Record<string, string> = {
   privagg_fl_frames_received_total: 'whole frames delivered to the application',
   privagg_fl_frames_sent_total: 'frames queued by the application',
   privagg_fl_handshake_seconds: 'time from connection to authenticated session',
+  privagg_fl_rounds_started_total: 'rounds started',
+  privagg_fl_rounds_total: 'rounds ended, by outcome',
+  privagg_fl_round_seconds: 'round durations',
+  privagg_fl_stage_seconds: 'stage durations, by stage',
+  privagg_fl_dropouts_total: 'cohort members dropped, by stage',
+  privagg_fl_round_frames_rejected_total: 'round frames refused by the round server, by code',
 };
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

@@ -768,7 +768,7 @@ export async function createWebSocketServerTransport(
         'WebSocket error',
       );
     });
-    ws.on('close', () => {
+    ws.on('close', (code: number) => {
       const session = conn.session;
       const wasLive = conn.state !== 'closed';
       if (wasLive) {
@@ -781,6 +781,11 @@ export async function createWebSocketServerTransport(
       if (session === undefined || session.conn !== conn || session.ended) return;
       session.conn = undefined;
       session.channel.detach();
+      if (code === 1000) {
+        // the client closed on purpose: no resumption to wait for
+        endSession(session, 'closed by the client');
+        return;
+      }
       if (closing || reconnectGraceMs === 0) {
         endSession(session, 'connection lost');
         return;
