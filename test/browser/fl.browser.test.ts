@@ -3,19 +3,28 @@
  * playwright-core): built for the browser platform with no `node:` import and no `ws`, it
  * connects to a Node server transport over the browser's own WebSocket, checks the pinned server
  * key (portable Ed25519 on noble), authenticates with a token, exchanges chunked frames both
- * ways byte for byte, and resumes after a dropped connection. Skipped where no Chromium is
- * installed.
+ * ways byte for byte, and resumes after a dropped connection; and a page that bundles the plan
+ * API joins a SecAgg+ round with Node clients (`connectClient`), whose sum equals the in-process
+ * simulation with the same seeds. Skipped where no Chromium is installed.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity, issueToken } from '../../src/fl/index.ts';
-import { framesFrom, startServer, until } from '../helpers/fl.ts';
+import {
+  connectClient,
+  createServer,
+  generateIdentity,
+  issueToken,
+  type NetworkRoundClient,
+} from '../../src/fl/index.ts';
+import { type AggregationConfig, planAggregation } from '../../src/index.ts';
+import { captureLogger, framesFrom, startServer, until } from '../helpers/fl.ts';
+import { clientSeed, idOf } from '../helpers/rounds.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const root = new URL('../../', import.meta.url).pathname;
@@ -34,20 +43,36 @@ const pattern = (n: number, salt: number): Uint8Array =>
 beforeAll(async () => {
   if (!have) return;
   dir = mkdtempSync(join(tmpdir(), 'privagg-fl-browser-'));
-  await build({
-    entryPoints: { 'fl-client': join(root, 'src/fl/client.ts') },
+  // a page that joins rounds: the client subpath plus the plan API of the root entry
+  const roundEntry = join(dir, 'round-entry.ts');
+  writeFileSync(
+    roundEntry,
+    `export * from '${join(root, 'src/fl/client.ts')}';\nexport { planAggregation, deterministicRngForTesting } from '${join(root, 'src/index.ts')}';\n`,
+  );
+  const common = {
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    outdir: dir,
     logLevel: 'error',
+  } as const;
+  // the client subpath alone (checked for Node-only imports below)
+  await build({
+    ...common,
+    entryPoints: { 'fl-client': join(root, 'src/fl/client.ts') },
+    outdir: dir,
   });
-  http = createServer((req, res) => {
-    if (req.url === '/fl-client.js') {
-      res
-        .writeHead(200, { 'Content-Type': 'text/javascript' })
-        .end(readFileSync(join(dir, 'fl-client.js')));
+  // CKKS (node-seal) loads lazily and is not used by these plans
+  await build({
+    ...common,
+    entryPoints: { 'fl-round': roundEntry },
+    outdir: dir,
+    external: ['node-seal'],
+  });
+  http = createHttpServer((req, res) => {
+    const file = /^\/[\w.-]+\.js$/.test(req.url ?? '') ? join(dir, req.url as string) : '';
+    if (file !== '' && existsSync(file)) {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(readFileSync(file));
       return;
     }
     res
@@ -66,9 +91,10 @@ beforeAll(async () => {
   await page.goto(`http://127.0.0.1:${port}/`);
   await page.addScriptTag({
     type: 'module',
-    content: "import * as fl from '/fl-client.js'; globalThis.privaggFl = fl;",
+    content:
+      "import * as fl from '/fl-client.js'; import * as r from '/fl-round.js'; globalThis.privaggFl = fl; globalThis.privaggRound = r;",
   });
-  await page.waitForFunction(() => 'privaggFl' in globalThis);
+  await page.waitForFunction(() => 'privaggFl' in globalThis && 'privaggRound' in globalThis);
 }, 120_000);
 
 afterAll(async () => {
@@ -79,16 +105,18 @@ afterAll(async () => {
 });
 
 type Fl = typeof import('../../src/fl/client.ts');
+type RoundBundle = Fl & {
+  planAggregation: typeof planAggregation;
+  deterministicRngForTesting: typeof import('../../src/index.ts').deterministicRngForTesting;
+};
 
 describe.skipIf(!have)('privagg/fl/client in headless Chromium', () => {
   it('the browser bundle has no node: import and no ws', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.js'));
-    for (const f of files) {
-      const text = readFileSync(join(dir, f), 'utf8');
-      expect(text).not.toMatch(/(?:from|import\(|require\()\s*["']node:/);
-      expect(text).not.toMatch(/(?:from|import\(|require\()\s*["']ws["']/);
-      expect(text).not.toContain('WebSocketServer');
-    }
+    const text = readFileSync(join(dir, 'fl-client.js'), 'utf8');
+    expect(text).not.toMatch(/(?:from|import\(|require\()\s*["']node:/);
+    expect(text).not.toMatch(/(?:from|import\(|require\()\s*["']ws["']/);
+    expect(text).not.toContain('WebSocketServer');
+    expect(text).not.toMatch(/(?:from|import\(|require\()\s*["']pino["']/);
   });
 
   it('a wrong pinned server key is refused in the browser (UNAUTHENTICATED)', async () => {
@@ -182,5 +210,81 @@ describe.skipIf(!have)('privagg/fl/client in headless Chromium', () => {
     expect(s.server.metrics.value('privagg_fl_resumed_total')).toBe(1);
     // one session throughout: connect once, disconnect only when the page closed it
     expect(s.events.filter((e) => e.type === 'connect' && e.clientId === 'web')).toHaveLength(1);
+  });
+
+  it('a browser client contributes to a SecAgg+ round with Node clients: the sum equals simulate', async () => {
+    const D = 500;
+    const N = 5;
+    const config: AggregationConfig = {
+      dimension: D,
+      clients: { expected: N, minimum: N },
+      clip: { l2: 10 },
+      protection: { kind: 'secagg+', dropoutTolerance: 0 },
+      privacy: { kind: 'none' },
+    };
+    const vectors = Array.from({ length: N }, (_, i) =>
+      Float64Array.from({ length: D }, (_, j) => (((i * 7 + j * 3) % 41) - 20) / 40),
+    );
+    const identity = generateIdentity();
+    const keys = vectors.map(() => generateIdentity());
+    const plan = planAggregation(config);
+    const server = await createServer({
+      plan,
+      identity,
+      logger: captureLogger().logger,
+      auth: { clients: new Map(keys.map((k, i) => [idOf(i), k.publicKey])) },
+      rounds: { waitForClientsMs: 60_000, stageTimeoutMs: 60_000 },
+    });
+    const nodeClients: NetworkRoundClient[] = [];
+    try {
+      // client 0 runs in the page, with the same seeded randomness simulate gives it
+      const browserOutcome = page.evaluate(
+        async ({ url, secret, pin, config, vector, id }) => {
+          const r = (globalThis as unknown as { privaggRound: RoundBundle }).privaggRound;
+          const seed = new Uint8Array(32);
+          seed[0] = 0xc1;
+          const client = await r.connectClient(url, {
+            plan: r.planAggregation(config),
+            clientId: id,
+            secretKey: Uint8Array.from(secret),
+            serverPublicKey: Uint8Array.from(pin),
+            round: { rng: r.deterministicRngForTesting(seed) },
+          });
+          const outcome = await client.contribute(vector);
+          await client.close();
+          return outcome.status;
+        },
+        {
+          url: server.url,
+          secret: [...(keys[0] as { secretKey: Uint8Array }).secretKey],
+          pin: [...identity.publicKey],
+          config,
+          vector: Array.from(vectors[0] as Float64Array),
+          id: idOf(0),
+        },
+      );
+      for (let i = 1; i < N; i++)
+        nodeClients.push(
+          await connectClient(server.url, {
+            plan,
+            clientId: idOf(i),
+            secretKey: (keys[i] as { secretKey: Uint8Array }).secretKey,
+            serverPublicKey: identity.publicKey,
+            round: { rng: clientSeed(i) },
+          }),
+        );
+      const nodeOutcomes = nodeClients.map((c, j) => c.contribute(vectors[j + 1] as Float64Array));
+      const result = await server.runRound();
+      expect(await browserOutcome).toBe('completed');
+      expect((await Promise.all(nodeOutcomes)).map((o) => o.status)).toEqual(
+        Array(N - 1).fill('completed'),
+      );
+      const sim = await planAggregation(config).simulate(vectors, { clientRng: clientSeed });
+      expect(result.participants).toEqual(vectors.map((_, i) => idOf(i)));
+      expect(Array.from(result.sum)).toEqual(Array.from(sim.sum));
+    } finally {
+      await Promise.all(nodeClients.map((c) => c.close()));
+      await server.close();
+    }
   });
 });
