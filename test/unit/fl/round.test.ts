@@ -7,12 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   connectClient,
+  connectWebSocketTransport,
   createServer,
   generateIdentity,
   type NetworkRoundClient,
 } from '../../../src/fl/index.ts';
 import { type AggregationConfig, planAggregation } from '../../../src/index.ts';
-import { captureLogger } from '../../helpers/fl.ts';
+import { captureLogger, rawConnect } from '../../helpers/fl.ts';
 import { clientSeed, idOf, serverSeed } from '../../helpers/rounds.ts';
 
 const N = 50;
@@ -83,6 +84,74 @@ describe('rounds over WebSocket', () => {
       expect(server.metrics.render()).toContain('privagg_fl_stage_seconds_count{stage=');
       expect(log.entries.some((e) => e.message === 'round finished')).toBe(true);
     } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close();
+    }
+  });
+
+  it('an honest round completes with the exact sum while strangers attack the server', async () => {
+    const n = 10;
+    const small: AggregationConfig = {
+      ...config,
+      clients: { expected: n, minimum: n },
+      privacy: { kind: 'none' },
+    };
+    const plan = planAggregation(small);
+    const identity = generateIdentity();
+    const keys = Array.from({ length: n }, () => generateIdentity());
+    const log = captureLogger();
+    const server = await createServer({
+      plan,
+      identity,
+      logger: log.logger,
+      handshakeTimeoutMs: 300,
+      maxUnauthenticated: 20,
+      auth: { clients: new Map(keys.map((k, i) => [idOf(i), k.publicKey])) },
+      rounds: { waitForClientsMs: 20_000, stageTimeoutMs: 20_000 },
+    });
+    let clients: NetworkRoundClient[] = [];
+    let attacking = true;
+    // strangers: garbage, silent connections and clients with unregistered keys, all round long
+    const attack = (async () => {
+      let k = 0;
+      while (attacking) {
+        k++;
+        const peer = await rawConnect(server.url).catch(() => undefined);
+        if (peer !== undefined && k % 2 === 0)
+          peer.ws.send(Uint8Array.of(0x50, 0x41, 1, 3, k & 255));
+        await connectWebSocketTransport(server.url, {
+          clientId: idOf(k % n),
+          secretKey: generateIdentity().secretKey,
+          serverPublicKey: identity.publicKey,
+        }).catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    try {
+      clients = await Promise.all(
+        keys.map((key, i) =>
+          connectClient(server.url, {
+            plan,
+            clientId: idOf(i),
+            secretKey: key.secretKey,
+            serverPublicKey: identity.publicKey,
+            round: { rng: clientSeed(i) },
+          }),
+        ),
+      );
+      const outcomes = clients.map((c, i) => c.contribute(vectors[i] as Float64Array));
+      const result = await server.runRound();
+      await Promise.all(outcomes);
+      const sim = await planAggregation(small).simulate(vectors.slice(0, n), {
+        clientRng: clientSeed,
+      });
+      expect(result.participants).toHaveLength(n);
+      expect(Array.from(result.sum)).toEqual(Array.from(sim.sum));
+      expect(log.reasons()).toContain('unknown-client');
+      expect(log.reasons()).toContain('malformed-handshake');
+    } finally {
+      attacking = false;
+      await attack;
       await Promise.all(clients.map((c) => c.close()));
       await server.close();
     }
