@@ -61,6 +61,22 @@ await check('privagg/kernels workers backend runs its bundled worker', async () 
     w.dispose();
   }
 });
+await check('privagg/fl: a frame crosses an authenticated loopback WebSocket (ws from the install)', async () => {
+  const fl = await import('privagg/fl');
+  const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+  const identity = fl.generateIdentity();
+  const key = fl.generateIdentity();
+  const server = await fl.createWebSocketServerTransport({ identity, logger: quiet, auth: { clients: new Map([['a', key.publicKey]]) } });
+  try {
+    const got = new Promise((resolve) => server.onEvent((e) => e.type === 'message' && resolve(e.frame)));
+    const client = await fl.connectWebSocketTransport(server.url, { clientId: 'a', secretKey: key.secretKey, serverPublicKey: identity.publicKey });
+    await client.send(Uint8Array.of(1, 2, 3));
+    if ((await got).join() !== '1,2,3') throw new Error('frame changed');
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
 await check('privagg --version from the installed bin', async () => {
   const v = execFileSync('node_modules/.bin/privagg', ['--version'], { encoding: 'utf8' }).trim();
   if (v !== pkg.version) throw new Error(`printed ${v}, package is ${pkg.version}`);

@@ -4,6 +4,7 @@
  * @module
  * @internal
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { VERSION } from '../version.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
@@ -25,12 +26,26 @@ Usage:
       --dropout X             fraction of clients dropping each round (default ${DEMO_DEFAULTS.dropout})
       --out DIR               where results.json and accuracy.svg go (default ${DEMO_DEFAULTS.out})
       --seed HEX              reproducible run (test randomness; never for real deployments)
+  privagg serve --config plan.json [--port N] [--rounds N] [--results FILE]
+                              run rounds of a plan as a WebSocket server: the config holds
+                              "plan" (the aggregation config), and optionally host, port,
+                              path, identityFile (created when missing), clients (registered
+                              public keys in hex by client id), tokenIssuers, tls {keyFile,
+                              certFile}, rounds, waitForClientsMs, stageTimeoutMs, results
+                              (a JSON-lines file of round results) and metricsPath; progress
+                              goes to stdout, structured logs (pino) to stderr
+  privagg join --server URL --server-key HEX --client-id ID --key FILE --config plan.json
+               --vector FILE [--token HEX] [--weight X] [--rounds N] [--ca FILE]
+                              join a server's rounds and contribute the vector (a JSON array)
+  privagg keygen --out FILE   write a new Ed25519 secret key (hex) and print its public key
+  privagg token --key FILE --client-id ID --public-key HEX [--expires-in SECONDS]
+                              issue a client token signed with the key in FILE
   privagg doctor [--json]     report the Node version, whether node-seal loads, and which
                               kernel backends are usable, with a fix for each that is not
   privagg --version         print the version
   privagg --help            print this help
 
-More subcommands (simulate, serve, join, account, bench) arrive with their modules.`;
+More subcommands (account, bench) arrive with their modules.`;
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -52,6 +67,19 @@ async function main(argv: string[]): Promise<number> {
       dropout: { type: 'string' },
       out: { type: 'string' },
       seed: { type: 'string' },
+      config: { type: 'string' },
+      port: { type: 'string' },
+      results: { type: 'string' },
+      server: { type: 'string' },
+      'server-key': { type: 'string' },
+      'client-id': { type: 'string' },
+      key: { type: 'string' },
+      token: { type: 'string' },
+      vector: { type: 'string' },
+      weight: { type: 'string' },
+      ca: { type: 'string' },
+      'public-key': { type: 'string' },
+      'expires-in': { type: 'string' },
     },
   });
   if (values.version) {
@@ -96,6 +124,69 @@ async function main(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify(report.final));
     return 0;
   }
+  const need = (name: string, v: string | undefined): string => {
+    if (v === undefined) throw new TypeError(`${command} needs --${name}`);
+    return v;
+  };
+  const count = (name: string, v: string | undefined, fallback: number): number => {
+    if (v === undefined) return fallback;
+    const x = Number(v);
+    if (!Number.isSafeInteger(x) || x < 0)
+      throw new RangeError(`--${name} expected a whole number, got ${v}`);
+    return x;
+  };
+  const print = (line: string): void => console.log(line);
+  // the network commands load the service (ws, pino, the protocols) only when used
+  const net = (): Promise<typeof import('./serve.ts')> => import('./serve.ts');
+  if (command === 'serve') {
+    const { readConfig, runServe } = await net();
+    const config = readConfig(need('config', values.config));
+    return runServe(
+      {
+        ...config,
+        ...(values.port === undefined ? {} : { port: count('port', values.port, 0) }),
+        ...(values.rounds === undefined ? {} : { rounds: count('rounds', values.rounds, 1) }),
+        ...(values.results === undefined ? {} : { results: values.results }),
+      },
+      print,
+    );
+  }
+  if (command === 'join') {
+    const { readConfig, runJoin } = await net();
+    const vectorFile = need('vector', values.vector);
+    let vector: unknown;
+    try {
+      vector = JSON.parse(readFileSync(vectorFile, 'utf8'));
+    } catch (e) {
+      throw new TypeError(`cannot read the vector ${vectorFile}: ${(e as Error).message}`);
+    }
+    if (!Array.isArray(vector)) throw new TypeError('--vector must hold a JSON array of numbers');
+    const weight = values.weight === undefined ? undefined : Number(values.weight);
+    return runJoin(
+      {
+        server: need('server', values.server),
+        serverKey: need('server-key', values['server-key']),
+        clientId: need('client-id', values['client-id']),
+        keyFile: need('key', values.key),
+        config: readConfig(need('config', values.config)),
+        vector: vector as number[],
+        rounds: count('rounds', values.rounds, 1),
+        ...(values.token === undefined ? {} : { token: values.token }),
+        ...(weight === undefined ? {} : { weight }),
+        ...(values.ca === undefined ? {} : { ca: values.ca }),
+      },
+      print,
+    );
+  }
+  if (command === 'keygen') return (await net()).runKeygen(need('out', values.out), print);
+  if (command === 'token')
+    return (await net()).runToken(
+      need('key', values.key),
+      need('client-id', values['client-id']),
+      need('public-key', values['public-key']),
+      count('expires-in', values['expires-in'], 3600),
+      print,
+    );
   console.error(`privagg: unknown command '${command}'\n\n${HELP}`);
   return 2;
 }
