@@ -64,17 +64,20 @@ export interface SharedRound {
   readonly submitDeadline: number;
   /** The master that opened it. */
   readonly master: string;
+  /** Most clients the round admits over all coordinators (the plan's `clients.expected`). */
+  readonly maxClients: number;
   /** Why it was aborted (aborted rounds only). */
   readonly reason?: string;
 }
 
 /**
  * Outcome of an at-most-once operation: `ok`, `duplicate` (already done, by someone else for a
- * claim), or `closed` (past the cut-off or the round is not open).
+ * claim), `closed` (past the cut-off or the round is not open), or `full` (a claim when the round
+ * already has its most clients).
  * @since 0.1.0
  * @public
  */
-export type ClaimOutcome = 'ok' | 'duplicate' | 'closed';
+export type ClaimOutcome = 'ok' | 'duplicate' | 'closed' | 'full';
 
 const LEAD = `
 local cur = redis.call('GET', KEYS[1])
@@ -103,14 +106,15 @@ redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
-// KEYS: leader, counter, round prefix; ARGV: id, digest, joinMs, submitMs, retentionMs
+// KEYS: leader, counter, round prefix; ARGV: id, digest, joinMs, submitMs, retentionMs, maxClients
 const OPEN = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 ${NOW.replace('return', 'local now =')}
 local n = redis.call('INCR', KEYS[2])
 local key = KEYS[3] .. n
 redis.call('HSET', key, 'state', 'open', 'digest', ARGV[2], 'master', ARGV[1],
-  'joinCutoff', now + tonumber(ARGV[3]), 'submitDeadline', now + tonumber(ARGV[4]))
+  'joinCutoff', now + tonumber(ARGV[3]), 'submitDeadline', now + tonumber(ARGV[4]),
+  'maxClients', ARGV[6])
 redis.call('PEXPIRE', key, ARGV[5])
 return {n}`;
 
@@ -124,6 +128,7 @@ if cur then
   if cur == ARGV[2] then return 'ok' end
   return 'duplicate'
 end
+if redis.call('HLEN', KEYS[2]) >= tonumber(redis.call('HGET', KEYS[1], 'maxClients')) then return 'full' end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 'ok'`;
@@ -189,8 +194,8 @@ export class RedisRoundStore {
   readonly coordinatorId: string;
   private readonly redis: RedisClient;
   private readonly tag: string;
-  private readonly leaseMs: number;
-  private readonly livenessMs: number;
+  private readonly lease: number;
+  private readonly liveness: number;
   private readonly retentionMs: number;
 
   private constructor(
@@ -204,8 +209,8 @@ export class RedisRoundStore {
     this.redis = redis;
     this.tag = tag;
     this.coordinatorId = coordinatorId;
-    this.leaseMs = leaseMs;
-    this.livenessMs = livenessMs;
+    this.lease = leaseMs;
+    this.liveness = livenessMs;
     this.retentionMs = retentionMs;
   }
 
@@ -275,6 +280,16 @@ export class RedisRoundStore {
     );
   }
 
+  /** The leadership lease in milliseconds (renew at least twice per lease). */
+  get leaseMs(): number {
+    return this.lease;
+  }
+
+  /** How long a coordinator without a heartbeat counts as alive. */
+  get livenessMs(): number {
+    return this.liveness;
+  }
+
   private key(...parts: (string | number)[]): string {
     return [this.tag, ...parts].join(':');
   }
@@ -298,8 +313,7 @@ export class RedisRoundStore {
    */
   async lead(): Promise<boolean> {
     return (
-      (await this.eval<number>(LEAD, [this.key('leader')], [this.coordinatorId, this.leaseMs])) ===
-      1
+      (await this.eval<number>(LEAD, [this.key('leader')], [this.coordinatorId, this.lease])) === 1
     );
   }
 
@@ -328,7 +342,7 @@ export class RedisRoundStore {
     return await this.eval<string[]>(
       HEARTBEAT,
       [this.key('coordinators')],
-      [this.coordinatorId, this.livenessMs],
+      [this.coordinatorId, this.liveness],
     );
   }
 
@@ -345,21 +359,24 @@ export class RedisRoundStore {
    * @param planDigest - hex digest of the plan
    * @param joinMs - how long clients may join, from now on Redis's clock
    * @param submitMs - how long coordinators may submit partial sums
+   * @param maxClients - most clients the round admits over all coordinators
    * @returns the round, or undefined when this coordinator does not lead
    */
   async openRound(
     planDigest: string,
     joinMs: number,
     submitMs: number,
+    maxClients: number,
   ): Promise<SharedRound | undefined> {
     if (!/^[0-9a-f]{16,128}$/.test(planDigest))
       throw new TypeError('"planDigest" expected a hex digest');
     aInteger('joinMs', joinMs, 1, 86_400_000);
     aInteger('submitMs', submitMs, joinMs, 86_400_000);
+    aInteger('maxClients', maxClients, 1, 2 ** 31 - 1);
     const [n] = await this.eval<number[]>(
       OPEN,
       [this.key('leader'), this.key('round'), this.key('r', '')],
-      [this.coordinatorId, planDigest, joinMs, submitMs, this.retentionMs],
+      [this.coordinatorId, planDigest, joinMs, submitMs, this.retentionMs, maxClients],
     );
     if (n === undefined || n === 0) return undefined;
     return await this.round(n);
@@ -389,6 +406,7 @@ export class RedisRoundStore {
       joinCutoff: Number(h.joinCutoff),
       submitDeadline: Number(h.submitDeadline),
       master: h.master ?? '',
+      maxClients: Number(h.maxClients),
       ...(h.reason === undefined ? {} : { reason: h.reason }),
     };
   }
@@ -408,8 +426,8 @@ export class RedisRoundStore {
   }
 
   /**
-   * Claim a client for this coordinator in a round: at most one coordinator gets it, and only
-   * before the join cut-off. Claiming again from the same coordinator is `ok` (reconnection).
+   * Claim a client for this coordinator in a round: at most one coordinator gets it, only
+   * before the join cut-off, and only while the round has fewer than its `maxClients`. Claiming again from the same coordinator is `ok` (reconnection).
    * @param round - the round number
    * @param clientId - the client's authenticated identity
    * @returns the outcome

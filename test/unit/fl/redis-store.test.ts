@@ -50,7 +50,7 @@ describe.skipIf(!redisAvailable)('RedisRoundStore (real redis-server on loopback
     const other = [a, b, c][won.indexOf(false)] as RedisRoundStore;
     expect(await leader.lead()).toBe(true);
     expect(await other.lead()).toBe(false);
-    expect(await other.openRound(DIGEST, 100, 200)).toBeUndefined();
+    expect(await other.openRound(DIGEST, 100, 200, 10)).toBeUndefined();
     await sleep(450);
     expect(await other.lead()).toBe(true);
     expect(await other.leader()).toBe(other.coordinatorId);
@@ -61,7 +61,7 @@ describe.skipIf(!redisAvailable)('RedisRoundStore (real redis-server on loopback
   it('claims each client for at most one coordinator, even when they race', async () => {
     const [a, b] = await stores(2);
     expect(await a?.lead()).toBe(true);
-    const round = await a?.openRound(DIGEST, 5000, 10_000);
+    const round = await a?.openRound(DIGEST, 5000, 10_000, 100);
     expect(round?.state).toBe('open');
     expect(round?.planDigest).toBe(DIGEST);
     const n = round?.round as number;
@@ -85,9 +85,10 @@ describe.skipIf(!redisAvailable)('RedisRoundStore (real redis-server on loopback
   it('refuses claims after the join cut-off and partials after the submit deadline (Redis clock)', async () => {
     const [a] = await stores(1);
     expect(await a?.lead()).toBe(true);
-    const round = await a?.openRound(DIGEST, 150, 300);
+    const round = await a?.openRound(DIGEST, 150, 300, 10);
     const n = round?.round as number;
     expect(await a?.claimClient(n, 'early')).toBe('ok');
+    expect(round?.maxClients).toBe(10);
     await sleep(200);
     expect(await a?.claimClient(n, 'late')).toBe('closed');
     expect(await a?.submitPartial(n, new Uint8Array([1]))).toBe('ok');
@@ -99,7 +100,7 @@ describe.skipIf(!redisAvailable)('RedisRoundStore (real redis-server on loopback
   it('accepts one partial per coordinator and closes atomically with exactly the partials in', async () => {
     const [a, b, c] = await stores(3);
     expect(await a?.lead()).toBe(true);
-    const n = (await a?.openRound(DIGEST, 5000, 10_000))?.round as number;
+    const n = (await a?.openRound(DIGEST, 5000, 10_000, 100))?.round as number;
     const pa = new Uint8Array([1, 2, 3]);
     const pb = new Uint8Array(70_000).map((_, i) => i & 0xff);
     expect(await a?.submitPartial(n, pa)).toBe('ok');
@@ -119,11 +120,22 @@ describe.skipIf(!redisAvailable)('RedisRoundStore (real redis-server on loopback
     expect((await a?.round(n))?.state).toBe('done');
   });
 
+  it('admits at most maxClients clients over all coordinators', async () => {
+    const [a, b] = await stores(2);
+    expect(await a?.lead()).toBe(true);
+    const n = (await a?.openRound(DIGEST, 5000, 10_000, 3))?.round as number;
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? a : b)?.claimClient(n, `k${i}`)),
+    );
+    expect(outcomes.filter((o) => o === 'ok')).toHaveLength(3);
+    expect(outcomes.filter((o) => o === 'full')).toHaveLength(5);
+  });
+
   it('aborts an open round with a reason, and numbers rounds in sequence', async () => {
     const [a] = await stores(1);
     expect(await a?.lead()).toBe(true);
-    const r1 = await a?.openRound(DIGEST, 1000, 2000);
-    const r2 = await a?.openRound(DIGEST, 1000, 2000);
+    const r1 = await a?.openRound(DIGEST, 1000, 2000, 10);
+    const r2 = await a?.openRound(DIGEST, 1000, 2000, 10);
     expect((r2?.round ?? 0) - (r1?.round ?? 0)).toBe(1);
     expect((await a?.latestRound())?.round).toBe(r2?.round);
     expect(await a?.abortRound(r1?.round as number, 'master died')).toBe(true);
@@ -156,7 +168,7 @@ describe.skipIf(!redisAvailable)('RedisRoundStore (real redis-server on loopback
     const [a] = await stores(1);
     await expect((a as RedisRoundStore).claimClient(0, 'x')).rejects.toThrow(RangeError);
     await expect((a as RedisRoundStore).claimClient(1, '')).rejects.toThrow(TypeError);
-    await expect((a as RedisRoundStore).openRound('not hex', 1, 2)).rejects.toThrow(TypeError);
+    await expect((a as RedisRoundStore).openRound('not hex', 1, 2, 3)).rejects.toThrow(TypeError);
     await expect((a as RedisRoundStore).submitPartial(1, new Uint8Array())).rejects.toThrow(
       TypeError,
     );
