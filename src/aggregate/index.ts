@@ -29,4 +29,22 @@ export {
   type SimulateOptions,
 } from './plan.ts';
 export type { DropoutSchedule } from './protect.ts';
+export {
+  createMemoryTransport,
+  type MemoryTransport,
+  type MemoryTransportOptions,
+} from './rounds/memory-transport.ts';
+export type {
+  ClientRoundOutcome,
+  RoundClient,
+  RoundClientEvent,
+  RoundClientOptions,
+  RoundEvent,
+  RoundInvitation,
+  RoundResult,
+  RoundServer,
+  RoundServerOptions,
+  RoundUpdate,
+  RunRoundOptions,
+} from './rounds/types.ts';
 export type { ResolvedQuantization } from './quantize.ts';

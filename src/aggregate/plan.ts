@@ -5,7 +5,18 @@
  */
 import { PrivaggError } from '../core/errors.ts';
 import { type Rng, randomBytes } from '../core/random.ts';
-import { aInteger, aOptions } from '../core/validate.ts';
+import { aFunction, aInteger, aOptions } from '../core/validate.ts';
+import type { ClientTransport, ServerTransport } from '../core/transport.ts';
+import { createRoundClient } from './rounds/client.ts';
+import { planDigest } from './rounds/protocol.ts';
+import { createRoundServer } from './rounds/server.ts';
+import type {
+  PlanRuntime,
+  RoundClient,
+  RoundClientOptions,
+  RoundServer,
+  RoundServerOptions,
+} from './rounds/types.ts';
 import type { AggregationConfig } from './config.ts';
 import { validateConfig } from './config.ts';
 import {
@@ -151,6 +162,14 @@ export interface SimulateOptions {
   readonly weights?: readonly number[];
   /** @defaultValue the CSPRNG */
   readonly rng?: Rng;
+  /**
+   * Client `i`'s own randomness (its stochastic rounding and its share of distributed noise),
+   * so that a round over a transport with the same per-client generators gives the same sum.
+   * @defaultValue `rng` for every client
+   */
+  readonly clientRng?: (index: number) => Rng;
+  /** The server's own randomness (central noise). @defaultValue `rng` */
+  readonly serverRng?: Rng;
 }
 
 /**
@@ -218,6 +237,67 @@ export interface AggregationPlan {
     vectors: readonly (Float64Array | Float32Array | readonly number[])[],
     options?: SimulateOptions,
   ): Promise<AggregationResult>;
+  /**
+   * A round server for this plan over a transport: it admits clients that announce the same plan
+   * and runs rounds among them ({@link RoundServer.runRound}), sharing this plan's privacy budget
+   * with {@link AggregationPlan.simulate}.
+   * @param transport - the server side of a transport (for example {@link createMemoryTransport})
+   * @param options - events, randomness, default deadlines
+   * @returns the round server (it owns the transport's event handler)
+   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for a protection that cannot run over one
+   *   server transport (`shamir`, `ckks`, the malicious SecAgg tier)
+   * @example
+   * ```ts
+   * import { createMemoryTransport, deterministicRngForTesting, planAggregation } from 'privagg';
+   * const plan = planAggregation({
+   *   dimension: 2,
+   *   clients: { expected: 3, minimum: 3 },
+   *   clip: { linf: 4 },
+   *   protection: { kind: 'secagg', dropoutTolerance: 0 },
+   *   privacy: { kind: 'none' },
+   * });
+   * const transport = createMemoryTransport();
+   * const server = plan.server(transport.server, { rng: deterministicRngForTesting(new Uint8Array(32)) });
+   * const inputs = [[1, 2], [3, -1], [0.5, 0.5]];
+   * inputs.forEach((v, i) => void plan.client(`c${i}`, transport.connect(`c${i}`)).contribute(v));
+   * const result = await server.runRound({ waitForClientsMs: 1000 });
+   * console.log([...result.sum].join(','), result.participants.join(',')); // 4.5,1.5 c0,c1,c2
+   * await server.close();
+   * ```
+   */
+  server(transport: ServerTransport, options?: RoundServerOptions): RoundServer;
+  /**
+   * A round client for this plan over a transport: it announces the plan to the server and
+   * answers its invitations with the updates given to {@link RoundClient.contribute} (or by
+   * `options.onRound`), clipping, weighting, encoding, noising and protecting them as the plan
+   * says.
+   * @param clientId - this client's id; must equal `transport.clientId`
+   * @param transport - the client side of a transport
+   * @param options - an `onRound` callback, events, randomness
+   * @returns the round client (it owns the transport's event handler)
+   * @throws {@link !RangeError} when `clientId` is not the transport's id
+   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for a protection that cannot run over a
+   *   transport (`shamir`, `ckks`, the malicious SecAgg tier)
+   * @example
+   * ```ts
+   * import { createMemoryTransport, planAggregation } from 'privagg';
+   * const plan = planAggregation({
+   *   dimension: 3,
+   *   clients: { expected: 2, minimum: 2 },
+   *   protection: { kind: 'none' },
+   *   privacy: { kind: 'none' },
+   * });
+   * const transport = createMemoryTransport();
+   * const server = plan.server(transport.server);
+   * const a = plan.client('a', transport.connect('a'));
+   * const b = plan.client('b', transport.connect('b'), { onRound: () => ({ vector: [1, 1, 1] }) });
+   * const outcome = a.contribute([1, 2, 3]);
+   * const result = await server.runRound();
+   * console.log([...result.mean].join(','), (await outcome).status); // 1,1.5,2 completed
+   * await server.close();
+   * ```
+   */
+  client(clientId: string, transport: ClientTransport, options?: RoundClientOptions): RoundClient;
 }
 
 interface Resolved {
@@ -581,9 +661,59 @@ function deepFreeze<T>(o: T): T {
 export function planAggregation(config: AggregationConfig): AggregationPlan {
   const { description, calibration, secagg } = resolveWithHeadroom(config);
   let roundsRun = 0;
+  let roundsReserved = 0;
   let rhoSpent = 0;
   const rdpSpent = new RdpAccountant();
   const frozen = deepFreeze(structuredClone(config));
+  // the budget is shared by simulate and the rounds over transports: a round reserves its place
+  // before it starts and is accounted with its actual participants when it finishes
+  const reserveRound = (): void => {
+    if (calibration.where !== 'none' && roundsRun + roundsReserved >= calibration.rounds)
+      throw new PrivaggError(
+        'BUDGET_EXHAUSTED',
+        `the privacy budget (epsilon ${calibration.cumulative.epsilon.toPrecision(4)}, delta ${calibration.cumulative.delta}) covers ${calibration.rounds} round(s), all spent`,
+      );
+    roundsReserved++;
+  };
+  const releaseRound = (): void => {
+    roundsReserved--;
+  };
+  const commitRound = (participants: number): { round: number; privacy: PrivacyReport } => {
+    roundsReserved--;
+    roundsRun++;
+    const g = description.noise.gridScale;
+    let spent: PrivacyReport;
+    if (calibration.where !== 'none' && calibration.rdp) {
+      // Poisson-sampled rounds: compose RDP curves with this round's actual survivors
+      const round = roundRdp(calibration, g, participants, 1);
+      rdpSpent.compose(round);
+      const delta = calibration.delta;
+      spent = {
+        round: { epsilon: round.epsilon(delta).epsilon, delta },
+        cumulative: { epsilon: rdpSpent.epsilon(delta).epsilon, delta },
+        accountant: calibration.accountant,
+      };
+    } else {
+      const rho = calibration.where === 'none' ? 0 : roundRho(calibration, g);
+      rhoSpent += rho;
+      spent = privacySpent(calibration, rho, rhoSpent);
+    }
+    return { round: roundsRun, privacy: spent };
+  };
+  let runtime: PlanRuntime | undefined;
+  const getRuntime = (): PlanRuntime => {
+    runtime ??= {
+      config: frozen,
+      description,
+      calibration,
+      secagg,
+      digest: planDigest(frozen, description),
+      reserveRound,
+      releaseRound,
+      commitRound,
+    };
+    return runtime;
+  };
   return {
     config: frozen,
     get roundsRun() {
@@ -591,42 +721,23 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
     },
     describe: () => description,
     async simulate(vectors, options = {}) {
-      aOptions('options', options, ['dropouts', 'weights', 'rng']);
-      if (calibration.where !== 'none' && roundsRun >= calibration.rounds)
-        throw new PrivaggError(
-          'BUDGET_EXHAUSTED',
-          `the privacy budget (epsilon ${calibration.cumulative.epsilon.toPrecision(4)}, delta ${calibration.cumulative.delta}) covers ${calibration.rounds} round(s), all spent`,
-        );
-      const rng = options.rng ?? randomBytes;
-      const result = await runRound(
-        config,
-        description,
-        calibration,
-        secagg,
-        vectors,
-        options,
-        rng,
-      );
-      roundsRun++;
-      const g = description.noise.gridScale;
-      let spent: PrivacyReport;
-      if (calibration.where !== 'none' && calibration.rdp) {
-        // Poisson-sampled rounds: compose RDP curves with this round's actual survivors
-        const round = roundRdp(calibration, g, result.participants.length, 1);
-        rdpSpent.compose(round);
-        const delta = calibration.delta;
-        spent = {
-          round: { epsilon: round.epsilon(delta).epsilon, delta },
-          cumulative: { epsilon: rdpSpent.epsilon(delta).epsilon, delta },
-          accountant: calibration.accountant,
-        };
-      } else {
-        const rho = calibration.where === 'none' ? 0 : roundRho(calibration, g);
-        rhoSpent += rho;
-        spent = privacySpent(calibration, rho, rhoSpent);
+      aOptions('options', options, ['dropouts', 'weights', 'rng', 'clientRng', 'serverRng']);
+      if (options.clientRng !== undefined) aFunction('options.clientRng', options.clientRng);
+      if (options.serverRng !== undefined) aFunction('options.serverRng', options.serverRng);
+      reserveRound();
+      let result: Omit<AggregationResult, 'round' | 'privacy'>;
+      try {
+        const rng = options.rng ?? randomBytes;
+        result = await runRound(config, description, calibration, secagg, vectors, options, rng);
+      } catch (e) {
+        releaseRound();
+        throw e;
       }
-      return { ...result, round: roundsRun, privacy: spent };
+      return { ...result, ...commitRound(result.participants.length) };
     },
+    server: (transport, options) => createRoundServer(getRuntime(), transport, options),
+    client: (clientId, transport, options) =>
+      createRoundClient(getRuntime(), clientId, transport, options),
   };
 }
 
@@ -663,7 +774,7 @@ async function runRound(
   if (config.protection.kind === 'ckks') {
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
     const { sum, errorBound } = await ckksSum(prepared, participants, rng);
-    releaseCkksSum(description, calibration, sum, rng);
+    releaseCkksSum(description, calibration, sum, options.serverRng ?? rng);
     return {
       ...finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted),
       encryptionErrorBound: errorBound,
@@ -680,12 +791,15 @@ async function runRound(
     return finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted);
   }
 
-  const encoded = prepared.map((x) => encodeClientVector(description, calibration, x, rng));
+  const clientRng = options.clientRng;
+  const encoded = prepared.map((x, i) =>
+    encodeClientVector(description, calibration, x, clientRng === undefined ? rng : clientRng(i)),
+  );
   const {
     sum: ringSum,
     participants,
     dropped,
   } = await secureSum(config, description, secagg, encoded, dropouts, rng);
-  const sum = decodeRingSum(description, calibration, ringSum, rng);
+  const sum = decodeRingSum(description, calibration, ringSum, options.serverRng ?? rng);
   return finishRound(config, sum, participants, dropped, clippedClients, weighted);
 }

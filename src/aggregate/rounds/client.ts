@@ -1,0 +1,396 @@
+/**
+ * The round client (`plan.client(id, transport)`): announces its plan to the server, answers
+ * invitations with the caller's update (clipped, weighted, encoded and noised as the plan says,
+ * then protected), and reports how each round ended. Frames from the server are decoded at the
+ * boundary; a bad one is dropped and reported.
+ * @module
+ */
+import {
+  aFunction,
+  aOptions,
+  type ClientTransport,
+  type ClientTransportEvent,
+  equalBytes,
+  isPrivaggError,
+  type Rng,
+  randomBytes,
+} from '../../core/index.ts';
+import { SecAggClient } from '../../secagg/index.ts';
+import {
+  checkClientVector,
+  checkClientWeight,
+  encodeClientVector,
+  prepareClientVector,
+} from '../pipeline.ts';
+import { EventHub } from './events.ts';
+import {
+  decodeEnd,
+  decodeEnvelope,
+  decodeInvite,
+  EndStatus,
+  encodeEnvelope,
+  encodeInput,
+  type Envelope,
+  FrameKind,
+  type FrameKindValue,
+} from './protocol.ts';
+import {
+  assertTransportable,
+  maxPayloadBytes,
+  roundSecAggPlan,
+  shiftIntoSecAgg,
+} from './secagg.ts';
+import type {
+  ClientRoundOutcome,
+  PlanRuntime,
+  RoundClient,
+  RoundClientEvent,
+  RoundClientOptions,
+  RoundUpdate,
+} from './types.ts';
+
+interface Pending {
+  readonly update: RoundUpdate;
+  readonly resolve: (outcome: ClientRoundOutcome) => void;
+}
+
+interface ClientRound {
+  readonly number: number;
+  readonly roundId: Uint8Array;
+  readonly cohortSize: number;
+  readonly index: number;
+  /** Resolves the caller's `contribute` promise when the round ends. */
+  resolve: ((outcome: ClientRoundOutcome) => void) | undefined;
+  /** Waiting for `contribute` (no update was ready when invited). */
+  awaiting: boolean;
+  secagg: SecAggClient | undefined;
+  stage: number;
+}
+
+const SECAGG_STAGES = ['advertiseKeys', 'shareKeys', 'maskedInput', 'unmask'];
+
+/** @internal Create the round client of a plan (see `AggregationPlan.client`). */
+export function createRoundClient(
+  rt: PlanRuntime,
+  clientId: string,
+  transport: ClientTransport,
+  options: RoundClientOptions = {},
+): RoundClient {
+  aOptions('options', options, ['onRound', 'onEvent', 'rng']);
+  if (options.onRound !== undefined) aFunction('options.onRound', options.onRound);
+  if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
+  if (options.rng !== undefined) aFunction('options.rng', options.rng);
+  if (
+    typeof transport !== 'object' ||
+    transport === null ||
+    typeof transport.onEvent !== 'function' ||
+    typeof transport.send !== 'function'
+  )
+    throw new TypeError('"transport" expected a ClientTransport');
+  if (typeof clientId !== 'string' || clientId !== transport.clientId)
+    throw new RangeError('"clientId" must equal the transport\'s clientId');
+  assertTransportable(rt);
+  const rng: Rng = options.rng ?? randomBytes;
+  const hub = new EventHub<RoundClientEvent>(options.onEvent);
+  const maxFrame = maxPayloadBytes(rt) + 128;
+  let pending: Pending | undefined;
+  let current: ClientRound | undefined;
+  let lastRoundId: Uint8Array | undefined;
+  let isClosed = false;
+  let closeReason = '';
+  let resolveClosed: (reason: string) => void = () => {};
+  const closedPromise = new Promise<string>((resolve) => {
+    resolveClosed = resolve;
+  });
+  // frames are handled one at a time, in arrival order (SecAgg replies are asynchronous)
+  let chain: Promise<void> = Promise.resolve();
+
+  const send = (kind: FrameKindValue, r: ClientRound | undefined, payload: Uint8Array): void => {
+    const bytes = encodeEnvelope({
+      digest: rt.digest,
+      round: r?.number ?? 0,
+      roundId: r?.roundId ?? new Uint8Array(16),
+      kind,
+      payload,
+    });
+    // a closed connection surfaces as a disconnect event
+    transport.send(bytes).catch(() => {});
+  };
+
+  const endRound = (r: ClientRound, outcome: ClientRoundOutcome): void => {
+    if (current === r) current = undefined;
+    r.resolve?.(outcome);
+    r.resolve = undefined;
+    hub.emit({ type: 'round-ended', outcome });
+  };
+
+  const rejectFrame = (code: 'MALFORMED_MESSAGE' | 'PROTOCOL_ABORTED', reason: string): void => {
+    hub.emit({ type: 'frame-rejected', code, reason });
+  };
+
+  /** Protect the update and send the round's first message. */
+  const answer = (r: ClientRound, update: RoundUpdate | undefined): void => {
+    if (current !== r || isClosed) return;
+    if (update === undefined) {
+      send(FrameKind.Decline, r, new Uint8Array(0));
+      endRound(r, {
+        round: r.number,
+        status: 'excluded',
+        participants: 0,
+        reason: 'declined: no update',
+      });
+      return;
+    }
+    const { config, description, calibration } = rt;
+    const prepared = prepareClientVector(config, description, update.vector, update.weight);
+    const q = description.quantization;
+    if (q === undefined) {
+      send(FrameKind.Input, r, encodeInput(prepared.vector, prepared.clipped));
+      hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
+      return;
+    }
+    const encoded = encodeClientVector(description, calibration, prepared.vector, rng);
+    if (rt.secagg === undefined) {
+      send(FrameKind.Input, r, encodeInput(encoded, prepared.clipped));
+      hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
+      return;
+    }
+    const shifted = shiftIntoSecAgg(q.ringBits, rt.secagg.offset, encoded);
+    if (shifted === undefined) {
+      // the noisy input left the planned range (probability below 2^-40 by plan)
+      send(FrameKind.Decline, r, new Uint8Array(0));
+      endRound(r, {
+        round: r.number,
+        status: 'excluded',
+        participants: 0,
+        reason: 'declined: the noisy input left the secure-aggregation range',
+      });
+      return;
+    }
+    const plan = roundSecAggPlan(rt.secagg, r.cohortSize, r.roundId);
+    r.secagg = new SecAggClient({ plan, id: r.index, input: shifted, rng });
+    shifted.fill(0);
+    encoded.fill(0);
+    send(FrameKind.SecAgg, r, r.secagg.start());
+    hub.emit({ type: 'stage-sent', round: r.number, stage: SECAGG_STAGES[0] as string });
+  };
+
+  const answerSafely = (r: ClientRound, update: RoundUpdate | undefined): void => {
+    try {
+      answer(r, update);
+    } catch (e) {
+      send(FrameKind.Decline, r, new Uint8Array(0));
+      endRound(r, {
+        round: r.number,
+        status: 'excluded',
+        participants: 0,
+        reason: `declined: ${e instanceof Error ? e.message : 'the update could not be used'}`,
+      });
+    }
+  };
+
+  const onInvite = async (env: Envelope): Promise<void> => {
+    const { cohortSize, index } = decodeInvite(env.payload, rt.config.clients.expected);
+    if (
+      (current !== undefined && equalBytes(current.roundId, env.roundId)) ||
+      (lastRoundId !== undefined && equalBytes(lastRoundId, env.roundId))
+    ) {
+      rejectFrame('PROTOCOL_ABORTED', 'repeated invitation');
+      return;
+    }
+    if (current !== undefined)
+      endRound(current, {
+        round: current.number,
+        status: 'aborted',
+        participants: 0,
+        reason: 'the server started another round',
+      });
+    const r: ClientRound = {
+      number: env.round,
+      roundId: env.roundId,
+      cohortSize,
+      index,
+      resolve: undefined,
+      awaiting: false,
+      secagg: undefined,
+      stage: 0,
+    };
+    current = r;
+    lastRoundId = env.roundId;
+    hub.emit({ type: 'invited', round: r.number, cohortSize });
+    if (pending !== undefined) {
+      const p = pending;
+      pending = undefined;
+      r.resolve = p.resolve;
+      answerSafely(r, p.update);
+      return;
+    }
+    if (options.onRound !== undefined) {
+      let update: RoundUpdate | undefined;
+      try {
+        update = await options.onRound({ round: r.number, cohortSize });
+        if (update !== undefined) {
+          if (typeof update !== 'object' || update === null)
+            throw new TypeError('onRound expected to return { vector, weight? } or undefined');
+          checkClientVector(rt.config, 'update.vector', update.vector);
+          checkClientWeight(rt.config, 'update.weight', update.weight);
+        }
+      } catch (e) {
+        send(FrameKind.Decline, r, new Uint8Array(0));
+        endRound(r, {
+          round: r.number,
+          status: 'excluded',
+          participants: 0,
+          reason: `declined: onRound failed (${e instanceof Error ? e.message : 'error'})`,
+        });
+        return;
+      }
+      answerSafely(r, update);
+      return;
+    }
+    r.awaiting = true;
+  };
+
+  const onSecAgg = async (env: Envelope): Promise<void> => {
+    const r = current;
+    if (r === undefined || r.secagg === undefined || !equalBytes(r.roundId, env.roundId)) {
+      rejectFrame('PROTOCOL_ABORTED', 'secure-aggregation frame outside a round of this client');
+      return;
+    }
+    let reply: Uint8Array | undefined;
+    try {
+      reply = await r.secagg.receive(env.payload);
+    } catch (e) {
+      const code =
+        isPrivaggError(e) && e.code === 'PROTOCOL_ABORTED' ? e.code : 'MALFORMED_MESSAGE';
+      rejectFrame(code, e instanceof Error ? e.message : 'refused');
+      return;
+    }
+    if (reply === undefined || current !== r) return;
+    r.stage = Math.min(r.stage + 1, SECAGG_STAGES.length - 1);
+    send(FrameKind.SecAgg, r, reply);
+    hub.emit({ type: 'stage-sent', round: r.number, stage: SECAGG_STAGES[r.stage] as string });
+  };
+
+  const onEnd = (env: Envelope): void => {
+    const r = current;
+    if (r === undefined || !equalBytes(r.roundId, env.roundId)) {
+      rejectFrame('PROTOCOL_ABORTED', 'round end for a round this client is not in');
+      return;
+    }
+    const { status, participants, reason } = decodeEnd(env.payload);
+    endRound(r, {
+      round: r.number,
+      status:
+        status === EndStatus.Included
+          ? 'completed'
+          : status === EndStatus.Excluded
+            ? 'excluded'
+            : 'aborted',
+      participants: status === EndStatus.Aborted ? 0 : participants,
+      ...(reason === '' ? {} : { reason }),
+    });
+  };
+
+  const onFrame = async (bytes: Uint8Array): Promise<void> => {
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(bytes, maxFrame);
+    } catch (e) {
+      rejectFrame('MALFORMED_MESSAGE', isPrivaggError(e) ? e.message : 'undecodable frame');
+      return;
+    }
+    if (!equalBytes(env.digest, rt.digest)) {
+      rejectFrame('PROTOCOL_ABORTED', 'frame for another plan (plan digest differs)');
+      return;
+    }
+    try {
+      switch (env.kind) {
+        case FrameKind.Invite:
+          return await onInvite(env);
+        case FrameKind.SecAgg:
+          return await onSecAgg(env);
+        case FrameKind.End:
+          return onEnd(env);
+        default:
+          rejectFrame('PROTOCOL_ABORTED', `frame kind ${env.kind} is not sent by servers`);
+      }
+    } catch (e) {
+      rejectFrame(
+        isPrivaggError(e) && e.code === 'PROTOCOL_ABORTED' ? e.code : 'MALFORMED_MESSAGE',
+        e instanceof Error ? e.message : 'refused',
+      );
+    }
+  };
+
+  const shutdown = (reason: string): void => {
+    if (isClosed) return;
+    isClosed = true;
+    closeReason = reason;
+    if (current !== undefined)
+      endRound(current, { round: current.number, status: 'disconnected', participants: 0, reason });
+    if (pending !== undefined) {
+      pending.resolve({ round: 0, status: 'disconnected', participants: 0, reason });
+      pending = undefined;
+    }
+    hub.emit({ type: 'disconnected', reason });
+    hub.end();
+    resolveClosed(reason);
+  };
+
+  transport.onEvent((event: ClientTransportEvent) => {
+    if (isClosed) return;
+    if (event.type === 'disconnect') {
+      chain = chain.then(() => shutdown(String(event.reason)));
+      return;
+    }
+    if (event.type === 'message' && event.frame instanceof Uint8Array) {
+      const bytes = event.frame;
+      chain = chain.then(() => onFrame(bytes));
+    }
+  });
+  send(FrameKind.Hello, undefined, new Uint8Array(0));
+
+  return {
+    clientId,
+    contribute(vector, opts = {}) {
+      aOptions('options', opts, ['weight']);
+      checkClientVector(rt.config, 'vector', vector);
+      checkClientWeight(rt.config, 'options.weight', opts.weight);
+      const update: RoundUpdate = {
+        vector: Float64Array.from(vector),
+        ...(opts.weight === undefined ? {} : { weight: opts.weight }),
+      };
+      if (isClosed)
+        return Promise.resolve({
+          round: 0,
+          status: 'disconnected',
+          participants: 0,
+          reason: closeReason,
+        });
+      return new Promise<ClientRoundOutcome>((resolve) => {
+        const r = current;
+        if (r?.awaiting) {
+          r.awaiting = false;
+          r.resolve = resolve;
+          chain = chain.then(() => answerSafely(r, update));
+          return;
+        }
+        pending?.resolve({
+          round: 0,
+          status: 'excluded',
+          participants: 0,
+          reason: 'replaced by a later update',
+        });
+        pending = { update, resolve };
+      });
+    },
+    events: () => hub.iterate(),
+    closed: closedPromise,
+    async close() {
+      await transport.close();
+      chain = chain.then(() => shutdown('client closed'));
+      await chain;
+    },
+  };
+}

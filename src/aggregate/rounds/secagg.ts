@@ -1,0 +1,103 @@
+/**
+ * What the round server and client share about a plan's protection over a transport: which
+ * protections can run, the per-round secure-aggregation plan, and the shift of signed ring
+ * values into SecAgg's unsigned input range.
+ * @module
+ * @internal
+ */
+import { PrivaggError } from '../../core/index.ts';
+import { planSecAgg, type SecAggPlan } from '../../secagg/index.ts';
+import type { SecAggSetup } from '../plan.ts';
+import type { PlanRuntime } from './types.ts';
+
+/**
+ * @internal Refuse the protections a single server transport cannot carry.
+ * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` naming why
+ */
+export function assertTransportable(rt: PlanRuntime): void {
+  const p = rt.config.protection;
+  if (p.kind === 'shamir')
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      'protection "shamir" needs several non-colluding aggregation servers, one transport per server; a round over one server transport would give that server every share. Use secagg or secagg+ with one server',
+    );
+  if (p.kind === 'ckks')
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      'protection "ckks" over a transport needs a key holder other than the aggregating server (with single keys the server holding the secret key could decrypt every input; threshold keys need the key holders as parties of the round); not available over a transport yet. Use secagg or secagg+',
+    );
+  if (rt.secagg !== undefined && rt.secagg.plan.tier === 'malicious')
+    throw new PrivaggError(
+      'BACKEND_UNAVAILABLE',
+      'the malicious SecAgg tier over a transport needs a public-key infrastructure for the clients signing keys (not available yet); use threat "semi-honest"',
+    );
+}
+
+/**
+ * @internal The secure-aggregation plan of one round with `cohortSize` invited clients: the
+ * plan's threshold and degree (the complete graph when the cohort is smaller than the degree),
+ * bound to the round's identifier. Server and clients derive it alike.
+ */
+export function roundSecAggPlan(
+  setup: SecAggSetup,
+  cohortSize: number,
+  roundId: Uint8Array,
+): SecAggPlan {
+  const p = setup.plan;
+  return planSecAgg({
+    clients: cohortSize,
+    dimension: p.dimension,
+    modulusBits: p.modulusBits,
+    maxInputValue: p.maxInputValue,
+    threshold: p.threshold,
+    neighbors: p.complete || p.neighbors >= cohortSize - 1 ? 'all' : p.neighbors,
+    tier: p.tier,
+    dropoutRate: p.dropoutRate,
+    corruptFraction: p.corruptFraction,
+    securityBits: p.securityBits,
+    roundId,
+  });
+}
+
+/**
+ * @internal Shift a signed ring vector by `offset` into SecAgg's `[0, 2 * offset]`; `undefined`
+ * when a coordinate is outside `[-offset, offset]` (the noisy input left the planned range).
+ */
+export function shiftIntoSecAgg(
+  ringBits: number,
+  offset: number,
+  encoded: Uint32Array,
+): Uint32Array | undefined {
+  const mod = 2 ** ringBits;
+  const half = mod / 2;
+  const mask = ringBits === 32 ? -1 : (mod - 1) | 0;
+  const u = new Uint32Array(encoded.length);
+  let outside = 0;
+  for (let j = 0; j < encoded.length; j++) {
+    const x = encoded[j] as number;
+    const signed = x - mod * +(x >= half);
+    outside |= +(signed > offset || signed < -offset);
+    u[j] = (signed + offset) & mask;
+  }
+  return outside === 0 ? u : undefined;
+}
+
+/** @internal Undo the shift on a SecAgg sum of `survivors` inputs. */
+export function unshiftSecAggSum(
+  ringBits: number,
+  offset: number,
+  survivors: number,
+  sum: Uint32Array,
+): Uint32Array {
+  const mod = 2 ** ringBits;
+  const mask = ringBits === 32 ? -1 : (mod - 1) | 0;
+  const shift = (survivors * offset) % mod;
+  const out = new Uint32Array(sum.length);
+  for (let j = 0; j < sum.length; j++) out[j] = ((sum[j] as number) - shift) & mask;
+  return out;
+}
+
+/** @internal Bound on one frame's payload for a plan. */
+export function maxPayloadBytes(rt: PlanRuntime): number {
+  return 1024 + rt.description.protectedDimension * 8 + rt.config.clients.expected * 512;
+}

@@ -1,0 +1,616 @@
+/**
+ * The round server (`plan.server(transport)`): admits clients that announce the same plan,
+ * selects a random cohort, runs the plan's stages with deadlines over the transport, and
+ * resolves with the aggregate. Every frame from the network is decoded at the boundary; a bad,
+ * late or duplicate frame is dropped and reported, never thrown.
+ * @module
+ */
+import {
+  aFunction,
+  aInteger,
+  aOptions,
+  drawBytes,
+  equalBytes,
+  isPrivaggError,
+  PrivaggError,
+  type Rng,
+  randomBelowU32,
+  randomBytes,
+  ringAdd,
+  type ServerTransport,
+  type ServerTransportEvent,
+} from '../../core/index.ts';
+import { SecAggServer } from '../../secagg/index.ts';
+import { decodeRingSum, finishRound } from '../pipeline.ts';
+import { EventHub } from './events.ts';
+import {
+  decodeEnvelope,
+  decodeInput,
+  EndStatus,
+  encodeEnd,
+  encodeEnvelope,
+  encodeInvite,
+  type Envelope,
+  FrameKind,
+  type FrameKindValue,
+} from './protocol.ts';
+import {
+  assertTransportable,
+  maxPayloadBytes,
+  roundSecAggPlan,
+  unshiftSecAggSum,
+} from './secagg.ts';
+import type {
+  PlanRuntime,
+  RoundEvent,
+  RoundResult,
+  RoundServer,
+  RoundServerOptions,
+  RunRoundOptions,
+} from './types.ts';
+
+const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
+
+/** The state of one running round. */
+interface ActiveRound {
+  readonly number: number;
+  readonly roundId: Uint8Array;
+  /** Cohort ids, sorted; the index is the SecAgg id. */
+  readonly cohort: readonly string[];
+  readonly indexOf: ReadonlyMap<string, number>;
+  /** Indices expected to answer in the current stage, and those that did. */
+  expected: Set<number>;
+  answered: Set<number>;
+  /** Why a cohort member left the round (disconnected, declined). */
+  readonly gone: Map<number, string>;
+  /** The current stage's frame handler: true when the frame counts as the sender's answer. */
+  onFrame: (index: number, envelope: Envelope) => boolean;
+  /** Wakes the stage waiter. */
+  poke: () => void;
+}
+
+function stageDone(r: ActiveRound): boolean {
+  for (const i of r.expected) if (!r.answered.has(i) && !r.gone.has(i)) return false;
+  return true;
+}
+
+function aborted(message: string): PrivaggError {
+  return new PrivaggError('PROTOCOL_ABORTED', message);
+}
+
+/** @internal Create the round server of a plan (see `AggregationPlan.server`). */
+export function createRoundServer(
+  rt: PlanRuntime,
+  transport: ServerTransport,
+  options: RoundServerOptions = {},
+): RoundServer {
+  aOptions('options', options, [
+    'onEvent',
+    'rng',
+    'noiseRng',
+    'waitForClientsMs',
+    'stageTimeoutMs',
+  ]);
+  if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
+  if (options.rng !== undefined) aFunction('options.rng', options.rng);
+  if (options.noiseRng !== undefined) aFunction('options.noiseRng', options.noiseRng);
+  const defaultWait = options.waitForClientsMs ?? 30_000;
+  aInteger('options.waitForClientsMs', defaultWait, 0, MAX_TIMEOUT_MS);
+  const defaultStage = options.stageTimeoutMs ?? 60_000;
+  aInteger('options.stageTimeoutMs', defaultStage, 1, MAX_TIMEOUT_MS);
+  if (
+    typeof transport !== 'object' ||
+    transport === null ||
+    typeof transport.onEvent !== 'function' ||
+    typeof transport.send !== 'function'
+  )
+    throw new TypeError('"transport" expected a ServerTransport');
+  assertTransportable(rt);
+  const rng: Rng = options.rng ?? randomBytes;
+  const noiseRng: Rng = options.noiseRng ?? rng;
+  const hub = new EventHub<RoundEvent>(options.onEvent);
+  const maxPayload = maxPayloadBytes(rt);
+  const maxFrame = maxPayload + 128;
+  const connected = new Set<string>();
+  const ready = new Set<string>();
+  let readyWaiter: (() => void) | undefined;
+  let active: ActiveRound | undefined;
+  let running = false;
+  let closed = false;
+  let rounds = 0;
+
+  const frame = (kind: FrameKindValue, round: number, roundId: Uint8Array, payload: Uint8Array) =>
+    encodeEnvelope({ digest: rt.digest, round, roundId, kind, payload });
+
+  const reject = (
+    clientId: string,
+    code: 'MALFORMED_MESSAGE' | 'PROTOCOL_ABORTED',
+    reason: string,
+    bytes: number,
+  ): void => {
+    hub.emit({ type: 'frame-rejected', round: active?.number ?? 0, clientId, code, reason, bytes });
+  };
+
+  const onMessage = (clientId: string, bytes: Uint8Array): void => {
+    if (!connected.has(clientId)) return;
+    let env: Envelope;
+    try {
+      env = decodeEnvelope(bytes, maxFrame);
+    } catch (e) {
+      reject(
+        clientId,
+        'MALFORMED_MESSAGE',
+        isPrivaggError(e) ? e.message : 'undecodable frame',
+        bytes.length,
+      );
+      return;
+    }
+    if (!equalBytes(env.digest, rt.digest)) {
+      if (env.kind === FrameKind.Hello && !ready.has(clientId)) {
+        const reason = 'the client runs another plan (plan digest differs)';
+        hub.emit({ type: 'client-refused', clientId, reason });
+        transport.disconnect(clientId, reason);
+      } else reject(clientId, 'PROTOCOL_ABORTED', 'frame for another plan', bytes.length);
+      return;
+    }
+    if (env.kind === FrameKind.Hello) {
+      if (ready.has(clientId)) {
+        reject(clientId, 'PROTOCOL_ABORTED', 'duplicate hello', bytes.length);
+        return;
+      }
+      if (env.payload.length !== 0) {
+        reject(clientId, 'MALFORMED_MESSAGE', 'hello carries a payload', bytes.length);
+        return;
+      }
+      ready.add(clientId);
+      hub.emit({ type: 'client-ready', clientId });
+      readyWaiter?.();
+      return;
+    }
+    if (env.kind === FrameKind.Invite || env.kind === FrameKind.End) {
+      reject(clientId, 'PROTOCOL_ABORTED', 'a server-only frame from a client', bytes.length);
+      return;
+    }
+    if (!ready.has(clientId)) {
+      reject(clientId, 'PROTOCOL_ABORTED', 'frame before hello', bytes.length);
+      return;
+    }
+    const r = active;
+    if (r === undefined || env.round !== r.number || !equalBytes(env.roundId, r.roundId)) {
+      reject(clientId, 'PROTOCOL_ABORTED', 'late frame: its round is not running', bytes.length);
+      return;
+    }
+    const index = r.indexOf.get(clientId);
+    if (index === undefined) {
+      reject(clientId, 'PROTOCOL_ABORTED', 'the sender is not in the cohort', bytes.length);
+      return;
+    }
+    if (r.gone.has(index) || !r.expected.has(index)) {
+      reject(clientId, 'PROTOCOL_ABORTED', 'late frame: the sender left this stage', bytes.length);
+      return;
+    }
+    if (r.answered.has(index)) {
+      reject(clientId, 'PROTOCOL_ABORTED', 'duplicate frame in this stage', bytes.length);
+      return;
+    }
+    if (r.onFrame(index, env)) {
+      r.answered.add(index);
+      r.poke();
+    }
+  };
+
+  transport.onEvent((event: ServerTransportEvent) => {
+    if (closed) return;
+    switch (event.type) {
+      case 'connect':
+        connected.add(event.clientId);
+        // a reconnection must announce its plan again
+        ready.delete(event.clientId);
+        return;
+      case 'disconnect': {
+        connected.delete(event.clientId);
+        ready.delete(event.clientId);
+        hub.emit({
+          type: 'client-disconnected',
+          clientId: event.clientId,
+          reason: String(event.reason),
+        });
+        const r = active;
+        const index = r?.indexOf.get(event.clientId);
+        if (r !== undefined && index !== undefined && !r.gone.has(index)) {
+          r.gone.set(index, 'disconnected');
+          r.poke();
+        }
+        return;
+      }
+      case 'message':
+        if (event.frame instanceof Uint8Array) onMessage(event.clientId, event.frame);
+        return;
+      default:
+        return;
+    }
+  });
+
+  /** Wait until `done()` or the deadline (or the abort signal, which throws). */
+  const waitFor = (
+    done: () => boolean,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    setPoke: (poke: () => void) => void,
+  ): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const finish = (error?: PrivaggError): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = undefined;
+        signal?.removeEventListener('abort', onAbort);
+        setPoke(() => {});
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const onAbort = (): void => finish(aborted('the round was aborted by its signal'));
+      const check = (): void => {
+        if (closed) finish(new PrivaggError('CONNECTION_CLOSED', 'the round server was closed'));
+        else if (done()) finish();
+      };
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      timer = setTimeout(() => finish(), timeoutMs);
+      setPoke(check);
+      check();
+    });
+
+  const sendTo = async (r: ActiveRound, index: number, bytes: Uint8Array): Promise<void> => {
+    const id = r.cohort[index] as string;
+    try {
+      await transport.send(id, bytes);
+    } catch {
+      if (!r.gone.has(index)) r.gone.set(index, 'disconnected');
+    }
+  };
+
+  const runRound = async (opts: RunRoundOptions = {}): Promise<RoundResult> => {
+    aOptions('options', opts, ['waitForClientsMs', 'stageTimeoutMs', 'signal']);
+    const waitMs = opts.waitForClientsMs ?? defaultWait;
+    aInteger('options.waitForClientsMs', waitMs, 0, MAX_TIMEOUT_MS);
+    const stageMs = opts.stageTimeoutMs ?? defaultStage;
+    aInteger('options.stageTimeoutMs', stageMs, 1, MAX_TIMEOUT_MS);
+    const signal = opts.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal))
+      throw new TypeError('"options.signal" expected an AbortSignal');
+    if (closed) throw new PrivaggError('CONNECTION_CLOSED', 'the round server was closed');
+    if (running) throw aborted('a round is already running on this server');
+    running = true;
+    const { expected: maxCohort, minimum } = rt.config.clients;
+    const number = ++rounds;
+    const started = performance.now();
+    let reserved = false;
+    let round: ActiveRound | undefined;
+    try {
+      rt.reserveRound();
+      reserved = true;
+      // 1. wait for enough ready clients, then draw the cohort (CSPRNG, up to clients.expected)
+      await waitFor(
+        () => ready.size >= maxCohort,
+        waitMs,
+        signal,
+        (p) => {
+          readyWaiter = p;
+        },
+      );
+      readyWaiter = undefined;
+      const pool = [...ready];
+      if (pool.length < minimum)
+        throw aborted(
+          `only ${pool.length} ready clients after ${waitMs} ms, below the minimum of ${minimum}`,
+        );
+      const size = Math.min(maxCohort, pool.length);
+      for (let i = 0; i < size; i++) {
+        const j = i + randomBelowU32(rng, pool.length - i);
+        [pool[i], pool[j]] = [pool[j] as string, pool[i] as string];
+      }
+      const cohort = pool.slice(0, size).sort();
+      const roundId = drawBytes(rng, 16);
+      const r: ActiveRound = {
+        number,
+        roundId,
+        cohort,
+        indexOf: new Map(cohort.map((id, i) => [id, i])),
+        expected: new Set(cohort.keys()),
+        answered: new Set(),
+        gone: new Map(),
+        onFrame: () => false,
+        poke: () => {},
+      };
+      round = r;
+      active = r;
+      hub.emit({ type: 'round-started', round: number, cohortSize: size, available: ready.size });
+      const stageDurationsMs: Record<string, number> = {};
+      const dropped: Record<string, string[]> = {};
+      const noteDropped = (stage: string, index: number, reason: string): void => {
+        const id = cohort[index] as string;
+        const list = dropped[stage] ?? [];
+        list.push(id);
+        dropped[stage] = list;
+        hub.emit({ type: 'client-dropped', round: number, clientId: id, stage, reason });
+      };
+      /** Run one stage: wait for answers, close it, report who is missing. */
+      const stage = async (
+        name: string,
+        expected: readonly number[],
+        onFrame: ActiveRound['onFrame'],
+        dropStage: string,
+      ): Promise<Set<number>> => {
+        const t0 = performance.now();
+        r.expected = new Set(expected);
+        r.answered = new Set();
+        r.onFrame = onFrame;
+        r.poke();
+        await waitFor(
+          () => stageDone(r),
+          stageMs,
+          signal,
+          (p) => {
+            r.poke = p;
+          },
+        );
+        const answered = new Set(r.answered);
+        r.expected = new Set();
+        r.onFrame = () => false;
+        for (const i of expected)
+          if (!answered.has(i)) {
+            noteDropped(dropStage, i, r.gone.get(i) ?? 'deadline');
+            r.gone.set(i, r.gone.get(i) ?? 'deadline');
+          }
+        const durationMs = performance.now() - t0;
+        stageDurationsMs[name] = durationMs;
+        hub.emit({
+          type: 'stage-done',
+          round: number,
+          stage: name,
+          received: answered.size,
+          expected: expected.length,
+          durationMs,
+        });
+        return answered;
+      };
+      const atLeastMinimum = (count: number, what: string): void => {
+        if (count < minimum)
+          throw aborted(`only ${count} clients ${what}, below the minimum of ${minimum}`);
+      };
+
+      // 2. invite the cohort
+      const invites = cohort.map((_, i) =>
+        sendTo(r, i, frame(FrameKind.Invite, number, roundId, encodeInvite(size, i))),
+      );
+      await Promise.all(invites);
+
+      // 3. the protection's stages
+      const q = rt.description.quantization;
+      const pd = rt.description.protectedDimension;
+      const declined = (index: number, env: Envelope): boolean => {
+        if (env.kind !== FrameKind.Decline) return false;
+        r.gone.set(index, 'declined');
+        r.poke();
+        return false;
+      };
+      let protectedSum: Float64Array;
+      let participants: number[];
+      let clippedCount: number | undefined;
+      if (rt.secagg === undefined) {
+        // no secure aggregation: each client's (encoded) vector arrives as such
+        const inputs = new Map<number, Float64Array | Uint32Array>();
+        let clipped = 0;
+        const got = await stage(
+          'input',
+          [...cohort.keys()],
+          (index, env) => {
+            if (declined(index, env)) return false;
+            if (env.kind !== FrameKind.Input) {
+              reject(
+                cohort[index] as string,
+                'PROTOCOL_ABORTED',
+                'expected an input frame',
+                env.payload.length,
+              );
+              return false;
+            }
+            try {
+              const { vector, clipped: c } = decodeInput(env.payload, pd, q?.ringBits);
+              inputs.set(index, vector);
+              clipped += c ? 1 : 0;
+              return true;
+            } catch (e) {
+              reject(
+                cohort[index] as string,
+                'MALFORMED_MESSAGE',
+                isPrivaggError(e) ? e.message : 'bad input',
+                env.payload.length,
+              );
+              return false;
+            }
+          },
+          'input',
+        );
+        participants = [...got].sort((a, b) => a - b);
+        atLeastMinimum(participants.length, 'sent their input');
+        clippedCount = clipped;
+        if (q === undefined) {
+          protectedSum = new Float64Array(pd);
+          for (const i of participants) {
+            const x = inputs.get(i) as Float64Array;
+            for (let j = 0; j < pd; j++)
+              protectedSum[j] = (protectedSum[j] as number) + (x[j] as number);
+          }
+        } else {
+          const ring = new Uint32Array(pd);
+          for (const i of participants)
+            ringAdd(q.ringBits, ring, inputs.get(i) as Uint32Array, ring);
+          protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+        }
+      } else {
+        // secure aggregation: the SecAgg server state machine, one stage per deadline
+        const setup = rt.secagg;
+        let secPlan: ReturnType<typeof roundSecAggPlan>;
+        try {
+          secPlan = roundSecAggPlan(setup, size, roundId);
+        } catch (e) {
+          throw aborted(
+            `no secure-aggregation plan for a cohort of ${size}: ${e instanceof Error ? e.message : String(e)}`,
+          );
+        }
+        const sec = new SecAggServer({ plan: secPlan });
+        const feed = (index: number, env: Envelope): boolean => {
+          if (declined(index, env)) return false;
+          const id = cohort[index] as string;
+          if (env.kind !== FrameKind.SecAgg) {
+            reject(
+              id,
+              'PROTOCOL_ABORTED',
+              'expected a secure-aggregation frame',
+              env.payload.length,
+            );
+            return false;
+          }
+          const before = sec.rejections.length;
+          if (sec.receive(index, env.payload)) return true;
+          const why = sec.rejections[before];
+          reject(
+            id,
+            why?.code ?? 'MALFORMED_MESSAGE',
+            why?.reason ?? 'refused',
+            env.payload.length,
+          );
+          return false;
+        };
+        const deliver = async (out: Map<number, Uint8Array[]>): Promise<number[]> => {
+          await Promise.all(
+            [...out].map(async ([i, messages]) => {
+              for (const m of messages)
+                await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
+            }),
+          );
+          return [...out.keys()].filter((i) => !r.gone.has(i)).sort((a, b) => a - b);
+        };
+        const advance = (): Map<number, Uint8Array[]> => sec.advance();
+        const advertised = await stage('advertiseKeys', [...cohort.keys()], feed, 'invitation');
+        atLeastMinimum(advertised.size, 'advertised keys');
+        const sharing = await deliver(advance());
+        const shared = await stage('shareKeys', sharing, feed, 'afterAdvertiseKeys');
+        atLeastMinimum(shared.size, 'shared their keys');
+        const masking = await deliver(advance());
+        const masked = await stage('maskedInput', masking, feed, 'afterShareKeys');
+        // never unmask a sum of fewer inputs than the privacy plan assumed
+        atLeastMinimum(masked.size, 'sent masked inputs');
+        const unmasking = await deliver(advance());
+        await stage('unmask', unmasking, feed, 'afterMaskedInput');
+        const result = await sec.finish();
+        participants = [...result.survivors];
+        atLeastMinimum(participants.length, 'are in the sum');
+        if (!(result.sum instanceof Uint32Array))
+          throw aborted('wide SecAgg sums are not supported by plans');
+        const ring = unshiftSecAggSum(
+          secPlan.modulusBits,
+          setup.offset,
+          participants.length,
+          result.sum,
+        );
+        protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+      }
+
+      // 4. the result, the accounting, and the round-end frames
+      const finished = finishRound(
+        rt.config,
+        protectedSum,
+        participants,
+        {},
+        new Set(),
+        rt.config.weights !== undefined,
+      );
+      const { round: planRound, privacy } = rt.commitRound(participants.length);
+      reserved = false;
+      const inSum = new Set(participants);
+      await Promise.all(
+        cohort.map((_, i) =>
+          r.gone.get(i) === 'disconnected'
+            ? undefined
+            : sendTo(
+                r,
+                i,
+                frame(
+                  FrameKind.End,
+                  number,
+                  roundId,
+                  encodeEnd(
+                    inSum.has(i) ? EndStatus.Included : EndStatus.Excluded,
+                    participants.length,
+                    inSum.has(i) ? '' : `dropped: ${r.gone.get(i) ?? 'not in the sum'}`,
+                  ),
+                ),
+              ),
+        ),
+      );
+      const durationMs = performance.now() - started;
+      hub.emit({
+        type: 'round-finished',
+        round: number,
+        participants: participants.length,
+        durationMs,
+      });
+      const sortedDropped: Record<string, readonly string[]> = {};
+      for (const [k, v] of Object.entries(dropped)) sortedDropped[k] = [...v].sort();
+      return {
+        sum: finished.sum,
+        mean: finished.mean,
+        totalWeight: finished.totalWeight,
+        clipped: clippedCount,
+        round: planRound,
+        privacy,
+        serverRound: number,
+        participants: participants.map((i) => cohort[i] as string),
+        dropped: sortedDropped,
+        stageDurationsMs,
+      };
+    } catch (e) {
+      if (reserved) rt.releaseRound();
+      const reason = isPrivaggError(e) || e instanceof Error ? e.message : 'round failed';
+      hub.emit({
+        type: 'round-aborted',
+        round: number,
+        reason,
+        durationMs: performance.now() - started,
+      });
+      if (round !== undefined) {
+        const r = round;
+        const end = frame(
+          FrameKind.End,
+          r.number,
+          r.roundId,
+          encodeEnd(EndStatus.Aborted, 0, reason),
+        );
+        await Promise.all(r.cohort.map((_, i) => (r.gone.has(i) ? undefined : sendTo(r, i, end))));
+      }
+      throw isPrivaggError(e) ? e : aborted(`round ${number} failed: ${reason}`);
+    } finally {
+      active = undefined;
+      readyWaiter = undefined;
+      running = false;
+    }
+  };
+
+  return {
+    get readyClients() {
+      return [...ready].sort();
+    },
+    runRound,
+    events: () => hub.iterate(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      active?.poke();
+      readyWaiter?.();
+      hub.end();
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,330 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type AggregationConfig,
+  createMemoryTransport,
+  isPrivaggError,
+  planAggregation,
+  type RoundEvent,
+} from '../../../src/index.ts';
+import { clientSeed, type Fault, idOf, serverSeed, transportRound } from '../../helpers/rounds.ts';
+
+const D = 6;
+/** Dyadic values: every quantization in these plans represents them exactly. */
+function vectors(n: number): number[][] {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: D }, (_, j) => (((i * 7 + j * 3) % 9) - 4) / 8),
+  );
+}
+function plainSum(vs: readonly (readonly number[])[], only?: readonly number[]): number[] {
+  const out = new Array<number>(D).fill(0);
+  for (const [i, v] of vs.entries())
+    if (only === undefined || only.includes(i))
+      for (let j = 0; j < D; j++) out[j] = (out[j] as number) + (v[j] as number);
+  return out;
+}
+function config(
+  protection: AggregationConfig['protection'],
+  privacy: AggregationConfig['privacy'] = { kind: 'none' },
+  n = 8,
+  minimum = 6,
+): AggregationConfig {
+  return {
+    dimension: D,
+    clients: { expected: n, minimum },
+    clip: { linf: 1 },
+    protection,
+    privacy,
+    ...(privacy.kind === 'none' ? {} : { accountant: { rounds: 2 } }),
+  };
+}
+const DP = { kind: 'distributed-dp', epsilon: 8, delta: 1e-5 } as const;
+const CENTRAL = { kind: 'central-dp', epsilon: 8, delta: 1e-5 } as const;
+
+describe('rounds over the in-memory transport equal the in-process simulation', () => {
+  const cases: [string, AggregationConfig][] = [
+    ['none, no DP (exact float sum)', config({ kind: 'none' })],
+    ['none, central DP', config({ kind: 'none' }, CENTRAL)],
+    ['secagg, no DP', config({ kind: 'secagg', dropoutTolerance: 0.2 })],
+    ['secagg+, no DP', config({ kind: 'secagg+', dropoutTolerance: 0.2 })],
+    ['secagg, distributed DP', config({ kind: 'secagg', dropoutTolerance: 0.2 }, DP)],
+    ['secagg+, distributed DP', config({ kind: 'secagg+', dropoutTolerance: 0.2 }, DP)],
+    ['secagg+, central DP', config({ kind: 'secagg+', dropoutTolerance: 0.2 }, CENTRAL)],
+  ];
+  for (const [name, cfg] of cases)
+    it(name, async () => {
+      const vs = vectors(8);
+      const plan = planAggregation(cfg);
+      const { result, outcomes } = await transportRound(plan, vs);
+      const sim = await planAggregation(cfg).simulate(vs, {
+        clientRng: clientSeed,
+        serverRng: serverSeed(),
+      });
+      expect([...result.sum]).toEqual([...sim.sum]);
+      expect([...result.mean]).toEqual([...sim.mean]);
+      expect(result.totalWeight).toBe(sim.totalWeight);
+      expect(result.participants).toEqual(vs.map((_, i) => idOf(i)));
+      expect(result.privacy).toEqual(sim.privacy);
+      expect(result.round).toBe(1);
+      expect(outcomes.every((o) => o.status === 'completed' && o.participants === 8)).toBe(true);
+      if (cfg.privacy.kind === 'none') expect([...result.sum]).toEqual(plainSum(vs));
+      else expect([...result.sum]).not.toEqual(plainSum(vs));
+    });
+
+  it('a weighted mean: the weights travel inside the protected vector', async () => {
+    const cfg: AggregationConfig = {
+      ...config({ kind: 'secagg+', dropoutTolerance: 0.2 }),
+      weights: { max: 4 },
+    };
+    const vs = vectors(8);
+    const weights = [1, 2, 0.5, 4, 1, 1, 3, 0.25];
+    const plan = planAggregation(cfg);
+    const { result } = await transportRound(plan, vs, { weights });
+    const sim = await planAggregation(cfg).simulate(vs, { weights, clientRng: clientSeed });
+    expect([...result.mean]).toEqual([...sim.mean]);
+    expect(result.totalWeight).toBe(weights.reduce((a, b) => a + b));
+    const expected = plainSum(vs.map((v, i) => v.map((x) => x * (weights[i] as number))));
+    expect([...result.sum]).toEqual(expected);
+  });
+
+  it('reports clipping without secure aggregation and hides it under SecAgg', async () => {
+    const vs = vectors(8).map((v, i) => (i < 3 ? v.map((x) => x * 16) : v));
+    const open = await transportRound(planAggregation(config({ kind: 'none' })), vs);
+    expect(open.result.clipped).toBe(3);
+    const sec = await transportRound(planAggregation(config({ kind: 'secagg' })), vs);
+    expect(sec.result.clipped).toBeUndefined();
+    expect([...sec.result.sum]).toEqual([...open.result.sum]);
+  });
+});
+
+describe('dropouts at every stage', () => {
+  // frames: 1 hello, 2 advertise keys, 3 share keys, 4 masked input, 5 unmask response
+  const stages: [string, number, string, boolean][] = [
+    ['before advertising keys', 1, 'invitation', false],
+    ['after advertising keys', 2, 'afterAdvertiseKeys', false],
+    ['after sharing keys', 3, 'afterShareKeys', false],
+    ['after the masked input', 4, 'afterMaskedInput', true],
+  ];
+  for (const mode of ['disconnect', 'stall'] as const)
+    for (const [name, afterSends, stage, included] of stages)
+      it(`a client that ${mode}s ${name}`, async () => {
+        const vs = vectors(8);
+        const faults = new Map<number, Fault>([[5, { mode, afterSends }]]);
+        const { result, events } = await transportRound(
+          planAggregation(config({ kind: 'secagg+', dropoutTolerance: 0.25 })),
+          vs,
+          { faults, round: { stageTimeoutMs: mode === 'stall' ? 300 : 5000 } },
+        );
+        const survivors = vs.map((_, i) => i).filter((i) => i !== 5 || included);
+        expect(result.participants).toEqual(survivors.map(idOf));
+        expect(result.dropped[stage]).toEqual([idOf(5)]);
+        expect([...result.sum]).toEqual(plainSum(vs, survivors));
+        const drop = events.find((e) => e.type === 'client-dropped');
+        expect(drop).toMatchObject({
+          clientId: idOf(5),
+          stage,
+          reason: mode === 'disconnect' ? 'disconnected' : 'deadline',
+        });
+      });
+
+  it('a client that drops without SecAgg is simply absent', async () => {
+    const vs = vectors(8);
+    const { result } = await transportRound(planAggregation(config({ kind: 'none' })), vs, {
+      faults: new Map([[2, { mode: 'stall', afterSends: 1 }]]),
+      round: { stageTimeoutMs: 200 },
+    });
+    expect(result.dropped).toEqual({ input: [idOf(2)] });
+    expect([...result.sum]).toEqual(plainSum(vs, [0, 1, 3, 4, 5, 6, 7]));
+  });
+
+  it('aborts without unmasking when fewer than clients.minimum inputs arrive', async () => {
+    const vs = vectors(8);
+    const faults = new Map<number, Fault>([
+      [1, { mode: 'disconnect', afterSends: 3 }],
+      [2, { mode: 'disconnect', afterSends: 3 }],
+      [3, { mode: 'disconnect', afterSends: 3 }],
+    ]);
+    const plan = planAggregation(config({ kind: 'secagg', dropoutTolerance: 0.2 }, DP));
+    const events: RoundEvent[] = [];
+    await expect(
+      transportRound(plan, vs, { faults, server: { onEvent: (e) => events.push(e) } }),
+    ).rejects.toSatisfy(
+      (e: unknown) =>
+        isPrivaggError(e) && e.code === 'PROTOCOL_ABORTED' && /masked inputs/.test(e.message),
+    );
+    expect(events.some((e) => e.type === 'stage-done' && e.stage === 'unmask')).toBe(false);
+    expect(events.at(-1)?.type).toBe('round-aborted');
+    // an aborted round spends no budget
+    expect(plan.roundsRun).toBe(0);
+    await plan.simulate(vs);
+    await plan.simulate(vs);
+    await expect(plan.simulate(vs)).rejects.toSatisfy(
+      (e: unknown) => isPrivaggError(e) && e.code === 'BUDGET_EXHAUSTED',
+    );
+  });
+});
+
+describe('the cohort', () => {
+  it('is a random subset of the ready clients, at most clients.expected', async () => {
+    const plan = planAggregation(
+      config({ kind: 'secagg', dropoutTolerance: 0.2 }, undefined, 4, 3),
+    );
+    const transport = createMemoryTransport();
+    const server = plan.server(transport.server, { waitForClientsMs: 2000 });
+    const vs = vectors(10);
+    const clients = vs.map((_, i) => plan.client(idOf(i), transport.connect(idOf(i))));
+    const seen = new Set<string>();
+    for (let round = 0; round < 4; round++) {
+      const outcomes = clients.map((c, i) => c.contribute(vs[i] as number[]));
+      const result = await server.runRound();
+      expect(result.participants).toHaveLength(4);
+      const chosen = result.participants.map((id) => Number(id.slice(1)));
+      expect([...result.sum]).toEqual(plainSum(vs, chosen));
+      for (const id of result.participants) seen.add(id);
+      // the clients left out keep their update for a later round
+      const done = await Promise.all(outcomes.filter((_, i) => chosen.includes(i)));
+      expect(done.every((o) => o.status === 'completed')).toBe(true);
+    }
+    expect(seen.size).toBeGreaterThan(4);
+    await server.close();
+  });
+
+  it('refuses with PROTOCOL_ABORTED below clients.minimum, and runs once enough are ready', async () => {
+    const plan = planAggregation(config({ kind: 'secagg' }, DP, 4, 3));
+    const transport = createMemoryTransport();
+    const events: RoundEvent[] = [];
+    const server = plan.server(transport.server, { onEvent: (e) => events.push(e) });
+    const vs = vectors(4);
+    const clients = [0, 1].map((i) => plan.client(idOf(i), transport.connect(idOf(i))));
+    await expect(server.runRound({ waitForClientsMs: 50 })).rejects.toSatisfy(
+      (e: unknown) =>
+        isPrivaggError(e) && e.code === 'PROTOCOL_ABORTED' && /minimum/.test(e.message),
+    );
+    expect(events.at(-1)).toMatchObject({ type: 'round-aborted' });
+    clients.push(plan.client(idOf(2), transport.connect(idOf(2))));
+    for (const [i, c] of clients.entries()) void c.contribute(vs[i] as number[]);
+    const result = await server.runRound({ waitForClientsMs: 100 });
+    expect(result.participants).toEqual([0, 1, 2].map(idOf));
+    expect(result.round).toBe(1);
+    await server.close();
+  });
+
+  it('a declining client leaves the stage at once, without waiting for the deadline', async () => {
+    const plan = planAggregation(config({ kind: 'secagg' }, undefined, 4, 3));
+    const transport = createMemoryTransport();
+    const server = plan.server(transport.server);
+    const vs = vectors(4);
+    for (let i = 0; i < 3; i++)
+      void plan.client(idOf(i), transport.connect(idOf(i))).contribute(vs[i] as number[]);
+    plan.client(idOf(3), transport.connect(idOf(3)), { onRound: () => undefined });
+    const t0 = performance.now();
+    const result = await server.runRound({ stageTimeoutMs: 20_000 });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(result.dropped).toEqual({ invitation: [idOf(3)] });
+    expect([...result.sum]).toEqual(plainSum(vs, [0, 1, 2]));
+    await server.close();
+  });
+});
+
+describe('plans, budgets and protections', () => {
+  it('refuses a client with another plan, and the round completes without it', async () => {
+    const cfg = config({ kind: 'secagg+', dropoutTolerance: 0.2 }, undefined, 8, 6);
+    const plan = planAggregation(cfg);
+    const other = planAggregation({ ...cfg, clip: { linf: 2 } });
+    const transport = createMemoryTransport();
+    const events: RoundEvent[] = [];
+    const server = plan.server(transport.server, { onEvent: (e) => events.push(e) });
+    const vs = vectors(7);
+    for (let i = 0; i < 6; i++)
+      void plan.client(idOf(i), transport.connect(idOf(i))).contribute(vs[i] as number[]);
+    const stranger = other.client(idOf(6), transport.connect(idOf(6)));
+    const outcome = stranger.contribute(vs[6] as number[]);
+    const result = await server.runRound({ waitForClientsMs: 200 });
+    expect(result.participants).toEqual([0, 1, 2, 3, 4, 5].map(idOf));
+    expect([...result.sum]).toEqual(plainSum(vs, [0, 1, 2, 3, 4, 5]));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'client-refused', clientId: idOf(6) }),
+    );
+    expect(await stranger.closed).toMatch(/another plan/);
+    expect((await outcome).status).toBe('disconnected');
+    await server.close();
+  });
+
+  it('shares the privacy budget with simulate: BUDGET_EXHAUSTED past it', async () => {
+    const cfg = config({ kind: 'secagg+', dropoutTolerance: 0.2 }, DP);
+    const plan = planAggregation(cfg);
+    const vs = vectors(8);
+    const first = await transportRound(plan, vs);
+    expect(first.result.round).toBe(1);
+    const second = await plan.simulate(vs);
+    expect(second.round).toBe(2);
+    expect(second.privacy.cumulative.epsilon).toBeLessThanOrEqual(8);
+    await expect(transportRound(plan, vs)).rejects.toSatisfy(
+      (e: unknown) => isPrivaggError(e) && e.code === 'BUDGET_EXHAUSTED',
+    );
+    expect(plan.roundsRun).toBe(2);
+  });
+
+  it('refuses protections one server transport cannot carry, naming why', () => {
+    const transport = createMemoryTransport();
+    for (const protection of [
+      { kind: 'shamir', servers: 2 },
+      { kind: 'ckks' },
+      { kind: 'secagg', threat: 'malicious' },
+    ] as const) {
+      const plan = planAggregation({ ...config(protection, undefined, 8, 7) });
+      for (const make of [
+        () => plan.server(transport.server),
+        () => plan.client('a', transport.connect('a')),
+      ]) {
+        try {
+          make();
+          expect.unreachable();
+        } catch (e) {
+          expect(isPrivaggError(e) && e.code).toBe('BACKEND_UNAVAILABLE');
+          expect((e as Error).message).toMatch(/server|key|signing/);
+        }
+      }
+    }
+  });
+
+  it('runs one round at a time, and reports the stages as events and an async iterator', async () => {
+    const plan = planAggregation(config({ kind: 'secagg' }, undefined, 3, 3));
+    const transport = createMemoryTransport();
+    const server = plan.server(transport.server);
+    const iterated: string[] = [];
+    const reading = (async () => {
+      for await (const e of server.events())
+        iterated.push(e.type === 'stage-done' ? e.stage : e.type);
+    })();
+    const vs = vectors(3);
+    for (let i = 0; i < 3; i++)
+      void plan.client(idOf(i), transport.connect(idOf(i))).contribute(vs[i] as number[]);
+    const running = server.runRound();
+    await expect(server.runRound()).rejects.toSatisfy(
+      (e: unknown) => isPrivaggError(e) && e.code === 'PROTOCOL_ABORTED',
+    );
+    await running;
+    await server.close();
+    await reading;
+    expect(iterated.filter((t) => t !== 'client-ready' && t !== 'client-disconnected')).toEqual([
+      'round-started',
+      'advertiseKeys',
+      'shareKeys',
+      'maskedInput',
+      'unmask',
+      'round-finished',
+    ]);
+  });
+
+  it('aborts a round when its signal fires', async () => {
+    const plan = planAggregation(config({ kind: 'secagg' }, undefined, 3, 3));
+    const transport = createMemoryTransport();
+    const server = plan.server(transport.server);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 20);
+    await expect(server.runRound({ signal: controller.signal })).rejects.toSatisfy(
+      (e: unknown) => isPrivaggError(e) && e.code === 'PROTOCOL_ABORTED',
+    );
+    await server.close();
+  });
+});
