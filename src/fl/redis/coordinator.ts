@@ -65,9 +65,17 @@ export interface ScaleOutParticipant {
   readyClients(): readonly string[];
   /**
    * Run this coordinator's cohort among `clients` (claimed for this round), finishing before
-   * `deadline` (milliseconds from now).
+   * `deadlineMs` (milliseconds from now); `master` tells whether this coordinator masters the round.
    */
-  runCohort(clients: readonly string[], deadlineMs: number): Promise<CohortOutcome>;
+  runCohort(
+    clients: readonly string[],
+    deadlineMs: number,
+    master: boolean,
+  ): Promise<CohortOutcome>;
+  /** Called on the leader before it opens a round (refuse by throwing, e.g. `BUDGET_EXHAUSTED`). */
+  beforeOpen?(): void;
+  /** Called on the leader when a round it opened ends without a release. */
+  abandon?(): void;
 }
 
 /**
@@ -127,6 +135,9 @@ export interface ScaledRoundOutcome {
   /** How many clients this coordinator's cohort contributed (0 when it ran none). */
   readonly contributed: number;
 }
+
+/** The last round each store (coordinator) took part in: a round is joined once. */
+const lastRound = new WeakMap<RedisRoundStore, number>();
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -204,27 +215,61 @@ async function scaledRound(
   pollMs: number,
   setLeading: (leading: boolean) => void,
 ): Promise<ScaledRoundOutcome> {
-  // 1. leadership and the round to join
-  const live = await store.heartbeat();
-  const leading = await store.lead();
-  setLeading(leading);
-  let round = await store.latestRound();
-  if (leading) {
-    if (round !== undefined && round.state === 'open' && !live.includes(round.master)) {
-      if (await store.abortRound(round.round, 'the master coordinator stopped'))
-        emit({ type: 'aborted-stale', round: round.round });
-      round = undefined;
+  // 1. leadership and the round to join: a follower keeps asking for the lease while it waits,
+  // so a dead master is replaced and its round aborted
+  const after = (lastRound.get(store) ?? 0) + 1;
+  const patienceMs = joinMs + submitMs + 2 * store.leaseMs;
+  const started = Date.now();
+  let leading = false;
+  let round: SharedRound | undefined;
+  for (;;) {
+    const live = await store.heartbeat();
+    leading = await store.lead();
+    setLeading(leading);
+    const latest = await store.latestRound();
+    const now = await store.now();
+    if (leading) {
+      if (latest !== undefined && latest.state === 'open') {
+        const stale =
+          (latest.master !== store.coordinatorId && !live.includes(latest.master)) ||
+          now > latest.submitDeadline + store.leaseMs;
+        if (stale) {
+          if (await store.abortRound(latest.round, 'the master coordinator stopped'))
+            emit({ type: 'aborted-stale', round: latest.round });
+        } else if (latest.round >= after && now <= latest.joinCutoff) {
+          // a round this coordinator opened, or one whose live master lost the lease: join it
+          // (and master it: this coordinator now holds the lease)
+          me.beforeOpen?.();
+          round = latest;
+          break;
+        }
+      }
+      // never two open rounds: open only when the latest is finished, aborted or stale
+      const again = await store.latestRound();
+      if (again === undefined || again.state !== 'open') {
+        me.beforeOpen?.();
+        round = await store.openRound(digestHex, joinMs, submitMs, me.maxClients);
+        if (round === undefined) {
+          me.abandon?.();
+          throw new PrivaggError('PROTOCOL_ABORTED', 'lost the leadership while opening a round');
+        }
+        emit({ type: 'opened', round: round.round });
+        break;
+      }
+    } else if (
+      latest !== undefined &&
+      latest.state === 'open' &&
+      latest.round >= after &&
+      now <= latest.joinCutoff
+    ) {
+      round = latest;
+      break;
     }
-    if (round === undefined || round.state !== 'open' || round.master !== store.coordinatorId) {
-      // a round opened by this master earlier and still open is joined, not replaced
-      round = await store.openRound(digestHex, joinMs, submitMs, me.maxClients);
-      if (round === undefined)
-        throw new PrivaggError('PROTOCOL_ABORTED', 'lost the leadership while opening a round');
-      emit({ type: 'opened', round: round.round });
-    }
-  } else {
-    round = await waitForOpenRound(store, round?.round ?? 0, pollMs, joinMs + submitMs);
+    if (Date.now() - started > patienceMs)
+      throw new PrivaggError('CONNECTION_CLOSED', 'no round opened: is a leader running?');
+    await sleep(pollMs);
   }
+  lastRound.set(store, round.round);
   if (round.planDigest !== digestHex)
     throw new PrivaggError('DOMAIN_MISMATCH', `round ${round.round} runs another plan`);
 
@@ -235,7 +280,11 @@ async function scaledRound(
   if (claimed.length > 0) {
     const now = await store.now();
     try {
-      const outcome = await me.runCohort(claimed, Math.max(1, round.submitDeadline - now - pollMs));
+      const outcome = await me.runCohort(
+        claimed,
+        Math.max(1, round.submitDeadline - now - pollMs),
+        leading,
+      );
       const partial = encodeCohortPartial({
         planDigest: me.planDigest,
         round: round.round,
@@ -256,9 +305,15 @@ async function scaledRound(
   if (!leading) return { round: round.round, master: false, contributed };
 
   // 4. the master: wait for the cohorts, close, check, combine
-  await waitForPartials(store, round, pollMs);
-  if (!(await store.lead()))
-    throw new PrivaggError('PROTOCOL_ABORTED', 'lost the leadership before closing the round');
+  const open = round;
+  try {
+    await waitForPartials(store, open, pollMs);
+    if (!(await store.lead()))
+      throw new PrivaggError('PROTOCOL_ABORTED', 'lost the leadership before closing the round');
+  } catch (e) {
+    me.abandon?.();
+    throw e;
+  }
   const raw = await store.closeRound(round.round);
   emit({ type: 'closed', round: round.round, count: raw.size });
   try {
@@ -282,29 +337,10 @@ async function scaledRound(
     return { round: round.round, master: true, combined, contributed };
   } catch (e) {
     const reason = isPrivaggError(e) ? e.message : 'the partial sums could not be combined';
+    me.abandon?.();
     await store.abortRound(round.round, reason);
     emit({ type: 'aborted', round: round.round, reason });
     throw isPrivaggError(e) ? e : new PrivaggError('PROTOCOL_ABORTED', reason, { cause: e });
-  }
-}
-
-async function waitForOpenRound(
-  store: RedisRoundStore,
-  after: number,
-  pollMs: number,
-  patienceMs: number,
-): Promise<SharedRound> {
-  const start = Date.now();
-  for (;;) {
-    const r = await store.latestRound();
-    // join the newest round while it is open (one this coordinator has not seen finish)
-    if (r !== undefined && r.state === 'open' && r.round >= after) {
-      const now = await store.now();
-      if (now <= r.joinCutoff) return r;
-    }
-    if (Date.now() - start > patienceMs)
-      throw new PrivaggError('CONNECTION_CLOSED', 'no round opened: is a leader running?');
-    await sleep(pollMs);
   }
 }
 
