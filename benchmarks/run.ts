@@ -12,6 +12,7 @@ import { runSharingCt } from './ct/sharing.ct.ts';
 import { runHeBench } from './he.bench.ts';
 import { runKernelsBench } from './kernels.bench.ts';
 import { runSecaggBench } from './secagg.bench.ts';
+import { runServiceBench } from './service.bench.ts';
 import { runSharingBench } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
@@ -23,6 +24,7 @@ const suites: Record<string, (quick: boolean) => unknown> = {
   he: runHeBench,
   kernels: runKernelsBench,
   api: runApiBench,
+  service: runServiceBench,
 };
 
 const { values, positionals } = parseArgs({
