@@ -10,9 +10,11 @@ const libraryEntries = {
   'he-worker': 'src/he/pool-worker.ts',
   kernels: 'src/kernels/index.ts',
   'kernels-worker': 'src/kernels/worker.ts',
+  fl: 'src/fl/index.ts',
+  'fl-client': 'src/fl/client.ts',
 };
 
-const external = ['node-seal', 'gpu.js', 'webgpu', 'gl'];
+const external = ['node-seal', 'gpu.js', 'webgpu', 'gl', 'ws', 'pino'];
 
 export default defineConfig([
   {

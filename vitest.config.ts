@@ -33,6 +33,14 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
+          setupFiles: ['test/helpers/setup.ts'],
+          testTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'gpu',
           include: ['test/gpu/**/*.test.ts'],
           setupFiles: ['test/helpers/setup.ts'],

@@ -5,6 +5,7 @@
  * @module
  */
 import {
+  aFunction,
   aInteger,
   aNumberInRange,
   aOptions,
@@ -170,15 +171,18 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
     'dropRate',
     'rng',
   ]);
-  const maxFrameBytes = options.maxFrameBytes ?? 64 * 1024 * 1024;
+  const maxFrameBytes =
+    options.maxFrameBytes === undefined ? 64 * 1024 * 1024 : options.maxFrameBytes;
   aInteger('options.maxFrameBytes', maxFrameBytes, 1, 2 ** 31);
-  const highWaterMark = options.highWaterMarkBytes ?? 16 * 1024 * 1024;
+  const highWaterMark =
+    options.highWaterMarkBytes === undefined ? 16 * 1024 * 1024 : options.highWaterMarkBytes;
   aInteger('options.highWaterMarkBytes', highWaterMark, 0, 2 ** 40);
-  const latency = options.latencyMs ?? 0;
+  const latency = options.latencyMs === undefined ? 0 : options.latencyMs;
   aInteger('options.latencyMs', latency, 0, 3_600_000);
-  const dropRate = options.dropRate ?? 0;
+  const dropRate = options.dropRate === undefined ? 0 : options.dropRate;
   aNumberInRange('options.dropRate', dropRate, 0, 1);
-  const rng = options.rng ?? randomBytes;
+  const rng = options.rng === undefined ? randomBytes : options.rng;
+  aFunction('options.rng', rng);
   const lost = (): boolean => dropRate > 0 && (drawWords(rng, 1)[0] as number) / 2 ** 32 < dropRate;
 
   const serverEvents = new EventSlot<ServerTransportEvent>();

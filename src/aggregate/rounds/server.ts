@@ -163,9 +163,9 @@ export function createRoundServer(
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
   if (options.noiseRng !== undefined) aFunction('options.noiseRng', options.noiseRng);
-  const defaultWait = options.waitForClientsMs ?? 30_000;
+  const defaultWait = options.waitForClientsMs === undefined ? 30_000 : options.waitForClientsMs;
   aInteger('options.waitForClientsMs', defaultWait, 0, MAX_TIMEOUT_MS);
-  const defaultStage = options.stageTimeoutMs ?? 60_000;
+  const defaultStage = options.stageTimeoutMs === undefined ? 60_000 : options.stageTimeoutMs;
   aInteger('options.stageTimeoutMs', defaultStage, 1, MAX_TIMEOUT_MS);
   if (
     typeof transport !== 'object' ||
@@ -358,9 +358,9 @@ export function createRoundServer(
     mode: CohortMode | undefined,
   ): Promise<RoundResult> => {
     aOptions('options', opts, ['waitForClientsMs', 'stageTimeoutMs', 'signal']);
-    const waitMs = opts.waitForClientsMs ?? defaultWait;
+    const waitMs = opts.waitForClientsMs === undefined ? defaultWait : opts.waitForClientsMs;
     aInteger('options.waitForClientsMs', waitMs, 0, MAX_TIMEOUT_MS);
-    const stageMs = opts.stageTimeoutMs ?? defaultStage;
+    const stageMs = opts.stageTimeoutMs === undefined ? defaultStage : opts.stageTimeoutMs;
     aInteger('options.stageTimeoutMs', stageMs, 1, MAX_TIMEOUT_MS);
     const signal = opts.signal;
     if (signal !== undefined && !(signal instanceof AbortSignal))
@@ -595,7 +595,8 @@ export function createRoundServer(
                 await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
             }),
           );
-          return [...out.keys()].filter((i) => !r.gone.has(i)).sort((a, b) => a - b);
+          // members that left are kept: the stage reports them as dropped
+          return [...out.keys()].sort((a, b) => a - b);
         };
         const advance = (): Map<number, Uint8Array[]> => sec.advance();
         const advertised = await stage('advertiseKeys', [...cohort.keys()], feed, 'invitation');

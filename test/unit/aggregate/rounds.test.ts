@@ -126,6 +126,23 @@ describe('dropouts at every stage', () => {
         });
       });
 
+  it('a masked input that arrives after its deadline is rejected as late, and the sum is exact', async () => {
+    const vs = vectors(8);
+    const faults = new Map<number, Fault>([[4, { mode: 'late', afterSends: 3, delayMs: 400 }]]);
+    const { result, events } = await transportRound(
+      planAggregation(config({ kind: 'secagg+', dropoutTolerance: 0.25 })),
+      vs,
+      { faults, round: { stageTimeoutMs: 150 } },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    const survivors = [0, 1, 2, 3, 5, 6, 7];
+    expect(result.dropped).toEqual({ afterShareKeys: [idOf(4)] });
+    expect([...result.sum]).toEqual(plainSum(vs, survivors));
+    expect(events).toContainEqual(
+      expect.objectContaining({ type: 'client-dropped', clientId: idOf(4), reason: 'deadline' }),
+    );
+  });
+
   it('a client that drops without SecAgg is simply absent', async () => {
     const vs = vectors(8);
     const { result } = await transportRound(planAggregation(config({ kind: 'none' })), vs, {
