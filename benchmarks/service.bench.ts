@@ -5,8 +5,11 @@
  * ratio of a round over the transport to the in-process simulation of the same plan.
  */
 import { type AggregationConfig, planAggregation } from '../src/aggregate/index.ts';
-import type { MemoryTransport } from '../src/aggregate/rounds/memory-transport.ts';
 import { createMemoryTransport } from '../src/aggregate/rounds/memory-transport.ts';
+import type { ClientTransport, ServerTransport } from '../src/core/transport.ts';
+import { generateIdentity } from '../src/fl/auth.ts';
+import { connectWebSocketTransport } from '../src/fl/ws-client.ts';
+import { createWebSocketServerTransport } from '../src/fl/ws-server.ts';
 import { deterministicRngForTesting, drawWords } from '../src/core/random.ts';
 import { createScaledServer } from '../src/fl/redis/scaled.ts';
 import { RedisRoundStore } from '../src/fl/redis/store.ts';
@@ -16,14 +19,50 @@ import { table } from './_shared.ts';
 /** A transport under test: a server side and a way to connect clients to it. */
 export interface BenchTransport {
   readonly name: string;
-  make(): Promise<MemoryTransport & { close(): Promise<void> }>;
+  make(clientIds: readonly string[]): Promise<{
+    readonly server: ServerTransport;
+    connect(clientId: string): Promise<ClientTransport>;
+    close(): Promise<void>;
+  }>;
 }
 
 const memory: BenchTransport = {
   name: 'in-memory',
   make: async () => {
     const t = createMemoryTransport();
-    return { ...t, close: () => t.server.close() };
+    return {
+      server: t.server,
+      connect: async (id) => t.connect(id),
+      close: () => t.server.close(),
+    };
+  },
+};
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** WebSocket on loopback with the secure defaults: pinned server key, registered client keys. */
+const websocket: BenchTransport = {
+  name: 'WebSocket',
+  make: async (clientIds) => {
+    const identity = generateIdentity();
+    const keys = new Map(clientIds.map((id) => [id, generateIdentity()]));
+    const server = await createWebSocketServerTransport({
+      identity,
+      auth: { clients: new Map([...keys].map(([id, k]) => [id, k.publicKey])) },
+      maxConnections: clientIds.length + 16,
+      maxUnauthenticated: clientIds.length + 16,
+      logger: quiet,
+    });
+    return {
+      server,
+      connect: (id) =>
+        connectWebSocketTransport(server.url, {
+          clientId: id,
+          secretKey: (keys.get(id) as { secretKey: Uint8Array }).secretKey,
+          serverPublicKey: identity.publicKey,
+        }),
+      close: () => server.close(),
+    };
   },
 };
 
@@ -32,6 +71,16 @@ function vectors(n: number, d: number): Float64Array[] {
   return Array.from({ length: n }, () =>
     Float64Array.from(drawWords(rng, d), (x) => (x / 2 ** 32 - 0.5) / Math.sqrt(d)),
   );
+}
+
+/** Connect clients in batches (a thousand handshakes at once would only queue). */
+async function connectAll(
+  t: { connect(id: string): Promise<ClientTransport> },
+  ids: readonly string[],
+  start: (id: string, transport: ClientTransport) => void,
+): Promise<void> {
+  for (let i = 0; i < ids.length; i += 50)
+    await Promise.all(ids.slice(i, i + 50).map(async (id) => start(id, await t.connect(id))));
 }
 
 function quantile(xs: readonly number[], q: number): number {
@@ -50,7 +99,7 @@ export interface ServiceBenchRow {
 
 export async function runServiceBench(
   quick = false,
-  transports: readonly BenchTransport[] = [memory],
+  transports: readonly BenchTransport[] = [memory, websocket],
 ): Promise<ServiceBenchRow[]> {
   const n = quick ? 100 : 1000;
   const d = quick ? 1000 : 10_000;
@@ -84,10 +133,13 @@ export async function runServiceBench(
     // one coordinator
     {
       const plan = planAggregation(config);
-      const t = await transport.make();
+      const ids = inputs.map((_, i) => `c${i}`);
+      const t = await transport.make(ids);
       const server = plan.server(t.server, { waitForClientsMs: 60_000, stageTimeoutMs: 120_000 });
-      for (const [i, v] of inputs.entries())
-        plan.client(`c${i}`, t.connect(`c${i}`), { onRound: () => ({ vector: v }) });
+      await connectAll(t, ids, (id, ct) => {
+        const v = inputs[Number(id.slice(1))] as Float64Array;
+        plan.client(id, ct, { onRound: () => ({ vector: v }) });
+      });
       const stageSamples: Record<string, number[]> = {};
       const times: number[] = [];
       for (let r = 0; r < rounds + 1; r++) {
@@ -116,7 +168,9 @@ export async function runServiceBench(
       for (const id of ['A', 'B']) {
         const store = await RedisRoundStore.connect({ url: redis.url, coordinatorId: id });
         const plan = planAggregation(cohort);
-        const t = await transport.make();
+        const mine = id === 'A' ? [0, half] : [half, n];
+        const ids = inputs.slice(mine[0], mine[1]).map((_, i) => `c${i + (mine[0] as number)}`);
+        const t = await transport.make(ids);
         const server = createScaledServer({
           plan,
           transport: t.server,
@@ -125,11 +179,10 @@ export async function runServiceBench(
           joinMs: 300,
           submitMs: 600_000,
         });
-        const mine = id === 'A' ? [0, half] : [half, n];
-        for (let i = mine[0] as number; i < (mine[1] as number); i++) {
-          const v = inputs[i] as Float64Array;
-          plan.client(`c${i}`, t.connect(`c${i}`), { onRound: () => ({ vector: v }) });
-        }
+        await connectAll(t, ids, (cid, ct) => {
+          const v = inputs[Number(cid.slice(1))] as Float64Array;
+          plan.client(cid, ct, { onRound: () => ({ vector: v }) });
+        });
         parts.push({ store, server, t });
       }
       // clients announce themselves asynchronously

@@ -360,9 +360,11 @@ async function claimUntilCutoff(
       const outcome = await store.claimClient(round.round, id);
       if (outcome === 'ok') claimed.add(id);
       else if (outcome === 'duplicate') refused.add(id);
-      else return [...claimed].sort(); // closed or full
+      else if (outcome === 'full') break;
+      else return [...claimed].sort(); // closed
     }
-    if (claimed.size >= cohortSize) return [...claimed].sort();
+    // every coordinator waits for the cut-off even with a full cohort: membership is final before
+    // anyone computes, and a coordinator busy with its cohort cannot starve the others' claims
     const now = await store.now();
     if (now >= round.joinCutoff) return [...claimed].sort();
     await sleep(Math.min(pollMs, Math.max(1, round.joinCutoff - now)));
