@@ -4,8 +4,10 @@
  * socket on this machine), and (2) rounds of SecAgg+ with distributed DP for n clients over
  * WebSocket (`createServer` / `connectClient`, all in this process), as rounds per minute and
  * stage durations, against the same plan over the in-memory transport and `plan.simulate`.
- * One coordinator only: the Redis scale-out is not built.
+ * (3) The same plan on one coordinator against two coordinators sharing Redis
+ * (`service-scale.bench.ts`).
  */
+import { runServiceScaleBench } from './service-scale.bench.ts';
 import { WebSocket, WebSocketServer } from 'ws';
 import { deterministicRngForTesting } from '../src/core/index.ts';
 import {
@@ -205,5 +207,15 @@ export async function runServiceBench(quick = false): Promise<unknown> {
   });
   console.log(`\nstage durations over WebSocket (server view, ${roundsToRun} rounds):`);
   table(['stage', 'p50 ms', 'p95 ms'], rows);
-  return { throughput: { fl, plain }, n, d, netSeconds, memSeconds, simSeconds, stages: rows };
+  const scaleOut = await runServiceScaleBench(quick);
+  return {
+    throughput: { fl, plain },
+    n,
+    d,
+    netSeconds,
+    memSeconds,
+    simSeconds,
+    stages: rows,
+    scaleOut,
+  };
 }

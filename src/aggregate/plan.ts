@@ -867,7 +867,7 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
     };
     return runtime;
   };
-  return {
+  const plan: AggregationPlan = {
     config: frozen,
     get roundsRun() {
       return roundsRun;
@@ -892,6 +892,21 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
     client: (clientId, transport, options) =>
       createRoundClient(getRuntime(), clientId, transport, options),
   };
+  PLAN_RUNTIMES.set(plan, getRuntime);
+  return plan;
+}
+
+const PLAN_RUNTIMES = new WeakMap<AggregationPlan, () => PlanRuntime>();
+
+/**
+ * @internal The runtime behind a plan made by {@link planAggregation} (for the service's
+ * scale-out, which runs cohorts and releases their combined sum).
+ * @throws {@link !TypeError} for an object that is not such a plan
+ */
+export function planRuntime(plan: AggregationPlan): PlanRuntime {
+  const get = PLAN_RUNTIMES.get(plan);
+  if (get === undefined) throw new TypeError('"plan" expected a plan made by planAggregation');
+  return get();
 }
 
 async function runRound(

@@ -82,12 +82,81 @@ function aborted(message: string): PrivaggError {
   return new PrivaggError('PROTOCOL_ABORTED', message);
 }
 
+/** @internal What a cohort of a scaled round hands its coordinator (not decoded, not accounted). */
+export interface CohortCapture {
+  readonly sum: Uint32Array;
+  readonly participants: readonly string[];
+  readonly dropped: Readonly<Record<string, readonly string[]>>;
+  readonly clipped: number;
+}
+
+interface CohortMode {
+  readonly clients: ReadonlySet<string>;
+  /** Whether this server's plan counts the round against its budget (followers: yes). */
+  readonly account: boolean;
+  capture?: CohortCapture;
+}
+
+/** A cohort's own report carries no privacy: the master accounts the combined round. */
+const COHORT_ACCOUNTING = {
+  round: 0,
+  privacy: {
+    round: { epsilon: 0, delta: 0 },
+    cumulative: { epsilon: 0, delta: 0 },
+    accountant: 'accounted by the master of the scaled round',
+  },
+} as const;
+
+/** @internal A round server that can also run one cohort of a scaled round. */
+export interface CohortRoundServer extends RoundServer {
+  /**
+   * Run a round among `clients` only (claimed for a scaled round) and return the ring sum of its
+   * survivors without decoding it (the master decodes once for all cohorts). With `account`, the
+   * round counts against this plan's budget (a follower's bookkeeping: it stops taking part once
+   * the budget's rounds are spent); the master passes false and accounts the combined round.
+   */
+  runCohort(
+    options: RunRoundOptions & { readonly clients: readonly string[]; readonly account: boolean },
+  ): Promise<CohortCapture>;
+}
+
+/**
+ * @internal The master's release of a scaled round: decode the cohorts' combined ring sum, add the
+ * central noise (if any) once, and account the round with its actual participants. The caller
+ * reserved the round (`rt.reserveRound()`) before opening it.
+ */
+export function releaseCombinedSum(
+  rt: PlanRuntime,
+  ring: Uint32Array,
+  participants: number,
+  noiseRng: Rng,
+): Omit<RoundResult, 'participants' | 'dropped' | 'stageDurationsMs' | 'serverRound' | 'clipped'> {
+  const protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+  const indices = Array.from({ length: participants }, (_, i) => i);
+  const finished = finishRound(
+    rt.config,
+    protectedSum,
+    indices,
+    {},
+    new Set(),
+    rt.config.weights !== undefined,
+  );
+  const { round, privacy } = rt.commitRound(participants);
+  return {
+    sum: finished.sum,
+    mean: finished.mean,
+    totalWeight: finished.totalWeight,
+    round,
+    privacy,
+  };
+}
+
 /** @internal Create the round server of a plan (see `AggregationPlan.server`). */
 export function createRoundServer(
   rt: PlanRuntime,
   transport: ServerTransport,
   options: RoundServerOptions = {},
-): RoundServer {
+): CohortRoundServer {
   aOptions('options', options, [
     'onEvent',
     'rng',
@@ -283,7 +352,25 @@ export function createRoundServer(
     }
   };
 
-  const runRound = async (opts: RunRoundOptions = {}): Promise<RoundResult> => {
+  const runRound = (opts: RunRoundOptions = {}): Promise<RoundResult> => runAny(opts, undefined);
+  const runCohort = async (
+    opts: RunRoundOptions & { readonly clients: readonly string[]; readonly account: boolean },
+  ): Promise<CohortCapture> => {
+    const { clients, account, ...rest } = opts;
+    if (rt.description.quantization === undefined)
+      throw new PrivaggError(
+        'BACKEND_UNAVAILABLE',
+        'cohort sums need a ring: plans without protection and without DP sum floats in the clear',
+      );
+    const mode: CohortMode = { clients: new Set(clients), account };
+    await runAny(rest, mode);
+    if (mode.capture === undefined) throw aborted('the cohort produced no sum');
+    return mode.capture;
+  };
+  const runAny = async (
+    opts: RunRoundOptions,
+    mode: CohortMode | undefined,
+  ): Promise<RoundResult> => {
     aOptions('options', opts, ['waitForClientsMs', 'stageTimeoutMs', 'signal']);
     const waitMs = opts.waitForClientsMs === undefined ? defaultWait : opts.waitForClientsMs;
     aInteger('options.waitForClientsMs', waitMs, 0, MAX_TIMEOUT_MS);
@@ -301,11 +388,18 @@ export function createRoundServer(
     let reserved = false;
     let round: ActiveRound | undefined;
     try {
-      rt.reserveRound();
-      reserved = true;
+      // a cohort of a scaled round is accounted once, by the master that combines the cohorts
+      if (mode === undefined || mode.account) {
+        rt.reserveRound();
+        reserved = true;
+      }
+      const eligible = (id: string): boolean => mode === undefined || mode.clients.has(id);
+      const eligibleCount = (): number =>
+        mode === undefined ? ready.size : [...ready].filter(eligible).length;
+      const wanted = mode === undefined ? maxCohort : Math.min(maxCohort, mode.clients.size);
       // 1. wait for enough ready clients, then draw the cohort (CSPRNG, up to clients.expected)
       await waitFor(
-        () => ready.size >= maxCohort,
+        () => eligibleCount() >= wanted,
         waitMs,
         signal,
         (p) => {
@@ -313,7 +407,7 @@ export function createRoundServer(
         },
       );
       readyWaiter = undefined;
-      const pool = [...ready];
+      const pool = [...ready].filter(eligible);
       if (pool.length < minimum)
         throw aborted(
           `only ${pool.length} ready clients after ${waitMs} ms, below the minimum of ${minimum}`,
@@ -432,6 +526,17 @@ export function createRoundServer(
       };
       let protectedSum: Float64Array;
       let participants: number[];
+      const decodeOrCapture = (ring: Uint32Array, inSum: readonly number[]): Float64Array => {
+        if (mode === undefined)
+          return decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+        mode.capture = {
+          sum: ring,
+          participants: inSum.map((i) => cohort[i] as string).sort(),
+          dropped: Object.fromEntries(Object.entries(dropped).map(([k, v]) => [k, [...v].sort()])),
+          clipped: clippedCount ?? 0,
+        };
+        return new Float64Array(pd);
+      };
       let clippedCount: number | undefined;
       if (rt.secagg === undefined) {
         // no secure aggregation: each client's (encoded) vector arrives as such
@@ -483,7 +588,7 @@ export function createRoundServer(
           const ring = new Uint32Array(pd);
           for (const i of participants)
             ringAdd(q.ringBits, ring, inputs.get(i) as Uint32Array, ring);
-          protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+          protectedSum = decodeOrCapture(ring, participants);
         }
       } else {
         // secure aggregation: the SecAgg server state machine, one stage per deadline
@@ -569,7 +674,7 @@ export function createRoundServer(
           participants.length,
           result.sum,
         );
-        protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+        protectedSum = decodeOrCapture(ring, participants);
       }
 
       // 4. the result, the accounting, and the round-end frames
@@ -581,7 +686,10 @@ export function createRoundServer(
         new Set(),
         rt.config.weights !== undefined,
       );
-      const { round: planRound, privacy } = rt.commitRound(participants.length);
+      const { round: planRound, privacy } =
+        mode === undefined || mode.account
+          ? rt.commitRound(participants.length)
+          : COHORT_ACCOUNTING;
       reserved = false;
       const inSum = new Set(participants);
       await Promise.all(
@@ -657,6 +765,7 @@ export function createRoundServer(
       return [...ready].sort();
     },
     runRound,
+    runCohort,
     events: () => hub.iterate(),
     async close() {
       if (closed) return;
