@@ -129,7 +129,10 @@ export function decodeInvite(
   cohort: string[] | undefined;
   rotationSeed: Uint8Array | undefined;
 } {
-  const r = new ByteReader(payload, 10 + ROTATION_SEED_BYTES + maxCohort * (4 + MAX_CLIENT_ID_BYTES));
+  const r = new ByteReader(
+    payload,
+    10 + ROTATION_SEED_BYTES + maxCohort * (4 + MAX_CLIENT_ID_BYTES),
+  );
   const cohortSize = r.u32InRange('cohort size', 1, maxCohort);
   const index = r.u32InRange('index', 0, cohortSize - 1);
   const flag = r.u8();

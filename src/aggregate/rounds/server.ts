@@ -22,6 +22,7 @@ import {
 } from '../../core/index.ts';
 import { SecAggServer } from '../../secagg/index.ts';
 import { decodeRingSum, finishRound } from '../pipeline.ts';
+import { drawRotationSeed } from '../rotation.ts';
 import { EventHub } from './events.ts';
 import {
   decodeEnvelope,
@@ -94,6 +95,8 @@ interface CohortMode {
   readonly clients: ReadonlySet<string>;
   /** Whether this server's plan counts the round against its budget (followers: yes). */
   readonly account: boolean;
+  /** The scaled round's rotation seed (shared by every cohort; plans with the rotation). */
+  readonly rotationSeed: Uint8Array | undefined;
   capture?: CohortCapture;
 }
 
@@ -116,7 +119,11 @@ export interface CohortRoundServer extends RoundServer {
    * the budget's rounds are spent); the master passes false and accounts the combined round.
    */
   runCohort(
-    options: RunRoundOptions & { readonly clients: readonly string[]; readonly account: boolean },
+    options: RunRoundOptions & {
+      readonly clients: readonly string[];
+      readonly account: boolean;
+      readonly rotationSeed?: Uint8Array;
+    },
   ): Promise<CohortCapture>;
 }
 
@@ -130,8 +137,9 @@ export function releaseCombinedSum(
   ring: Uint32Array,
   participants: number,
   noiseRng: Rng,
+  rotationSeed: Uint8Array | undefined,
 ): Omit<RoundResult, 'participants' | 'dropped' | 'stageDurationsMs' | 'serverRound' | 'clipped'> {
-  const protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+  const protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng, rotationSeed);
   const indices = Array.from({ length: participants }, (_, i) => i);
   const finished = finishRound(
     rt.config,
@@ -354,15 +362,25 @@ export function createRoundServer(
 
   const runRound = (opts: RunRoundOptions = {}): Promise<RoundResult> => runAny(opts, undefined);
   const runCohort = async (
-    opts: RunRoundOptions & { readonly clients: readonly string[]; readonly account: boolean },
+    opts: RunRoundOptions & {
+      readonly clients: readonly string[];
+      readonly account: boolean;
+      readonly rotationSeed?: Uint8Array;
+    },
   ): Promise<CohortCapture> => {
-    const { clients, account, ...rest } = opts;
+    const { clients, account, rotationSeed, ...rest } = opts;
     if (rt.description.quantization === undefined)
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
         'cohort sums need a ring: plans without protection and without DP sum floats in the clear',
       );
-    const mode: CohortMode = { clients: new Set(clients), account };
+    if (rt.calibration.rotation !== (rotationSeed !== undefined))
+      throw new TypeError(
+        rt.calibration.rotation
+          ? '"rotationSeed" is required: the plan rotates with a seed every cohort shares'
+          : '"rotationSeed" given to a plan without rotation',
+      );
+    const mode: CohortMode = { clients: new Set(clients), account, rotationSeed };
     await runAny(rest, mode);
     if (mode.capture === undefined) throw aborted('the cohort produced no sum');
     return mode.capture;
@@ -419,6 +437,11 @@ export function createRoundServer(
       }
       const cohort = pool.slice(0, size).sort();
       const roundId = drawBytes(rng, 16);
+      // the rotation seed: one per round, from the server's noise randomness (as simulate draws it
+      // from its serverRng), or the scaled round's shared one
+      const rotationSeed = rt.calibration.rotation
+        ? (mode?.rotationSeed ?? drawRotationSeed(noiseRng))
+        : undefined;
       const r: ActiveRound = {
         number,
         roundId,
@@ -508,7 +531,7 @@ export function createRoundServer(
                 FrameKind.Invite,
                 number,
                 roundId,
-                encodeInvite(size, i, keys === undefined ? undefined : cohort),
+                encodeInvite(size, i, keys === undefined ? undefined : cohort, rotationSeed),
               ),
             ),
           ),
@@ -528,7 +551,7 @@ export function createRoundServer(
       let participants: number[];
       const decodeOrCapture = (ring: Uint32Array, inSum: readonly number[]): Float64Array => {
         if (mode === undefined)
-          return decodeRingSum(rt.description, rt.calibration, ring, noiseRng);
+          return decodeRingSum(rt.description, rt.calibration, ring, noiseRng, rotationSeed);
         mode.capture = {
           sum: ring,
           participants: inSum.map((i) => cohort[i] as string).sort(),

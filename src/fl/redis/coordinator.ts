@@ -55,7 +55,7 @@ export interface ScaleOutParticipant {
   readonly planDigest: Uint8Array;
   /** The plan's ring size in bits. */
   readonly ringBits: number;
-  /** The plan's protected dimension (dimension, plus one for a weighted plan). */
+  /** Length of the plan's ring vectors (protected dimension, padded when the plan rotates). */
   readonly protectedDimension: number;
   /** `clients.expected` (the most clients a round may have, over all coordinators). */
   readonly maxClients: number;
@@ -71,7 +71,10 @@ export interface ScaleOutParticipant {
     clients: readonly string[],
     deadlineMs: number,
     master: boolean,
+    round: SharedRound,
   ): Promise<CohortOutcome>;
+  /** The plan's rotation seed for a new round (plans with the rotation; called by the master). */
+  drawRotationSeed?(): Uint8Array;
   /** Called on the leader before it opens a round (refuse by throwing, e.g. `BUDGET_EXHAUSTED`). */
   beforeOpen?(): void;
   /** Called on the leader when a round it opened ends without a release. */
@@ -132,6 +135,8 @@ export interface ScaledRoundOutcome {
   readonly master: boolean;
   /** The master's combined ring sum and participants (undefined on other coordinators). */
   readonly combined?: CohortPartial;
+  /** The round's rotation seed (plans with the rotation). */
+  readonly rotationSeed?: Uint8Array;
   /** How many clients this coordinator's cohort contributed (0 when it ran none). */
   readonly contributed: number;
 }
@@ -248,7 +253,13 @@ async function scaledRound(
       const again = await store.latestRound();
       if (again === undefined || again.state !== 'open') {
         me.beforeOpen?.();
-        round = await store.openRound(digestHex, joinMs, submitMs, me.maxClients);
+        round = await store.openRound(
+          digestHex,
+          joinMs,
+          submitMs,
+          me.maxClients,
+          me.drawRotationSeed?.(),
+        );
         if (round === undefined) {
           me.abandon?.();
           throw new PrivaggError('PROTOCOL_ABORTED', 'lost the leadership while opening a round');
@@ -284,6 +295,7 @@ async function scaledRound(
         claimed,
         Math.max(1, round.submitDeadline - now - pollMs),
         leading,
+        round,
       );
       const partial = encodeCohortPartial({
         planDigest: me.planDigest,
@@ -334,7 +346,13 @@ async function scaledRound(
       );
     await store.finishRound(round.round);
     emit({ type: 'released', round: round.round, count: combined.participants.length });
-    return { round: round.round, master: true, combined, contributed };
+    return {
+      round: round.round,
+      master: true,
+      combined,
+      contributed,
+      ...(round.rotationSeed === undefined ? {} : { rotationSeed: round.rotationSeed }),
+    };
   } catch (e) {
     const reason = isPrivaggError(e) ? e.message : 'the partial sums could not be combined';
     me.abandon?.();

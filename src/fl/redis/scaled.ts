@@ -11,6 +11,7 @@ import {
   releaseCombinedSum,
 } from '../../aggregate/rounds/server.ts';
 import type { RoundEvent, RoundResult } from '../../aggregate/rounds/types.ts';
+import { drawRotationSeed } from '../../aggregate/rotation.ts';
 import { PrivaggError } from '../../core/errors.ts';
 import { type Rng, randomBytes } from '../../core/random.ts';
 import type { ServerTransport } from '../../core/transport.ts';
@@ -139,16 +140,21 @@ export function createScaledServer(options: ScaledServerOptions): ScaledServer {
           {
             planDigest: rt.digest,
             ringBits: q.ringBits,
-            protectedDimension: rt.description.protectedDimension,
+            // ring vectors have the rotation's padded length
+            protectedDimension: rt.description.rotation.paddedDimension,
             maxClients: expected,
             minClients: minimum,
             readyClients: () => server.readyClients,
-            runCohort: async (clients, deadlineMs, master) => {
+            ...(rt.calibration.rotation
+              ? { drawRotationSeed: () => drawRotationSeed(noiseRng) }
+              : {}),
+            runCohort: async (clients, deadlineMs, master, round) => {
               // four SecAgg stages (or one input stage) share the time left
               const stageTimeoutMs = Math.max(1, Math.floor(deadlineMs / 5));
               return await server.runCohort({
                 clients,
                 account: !master,
+                ...(round.rotationSeed === undefined ? {} : { rotationSeed: round.rotationSeed }),
                 waitForClientsMs: Math.min(stageTimeoutMs, 5000),
                 stageTimeoutMs,
               });
@@ -177,7 +183,13 @@ export function createScaledServer(options: ScaledServerOptions): ScaledServer {
       if (combined === undefined)
         return { round: outcome.round, master: outcome.master, contributed: outcome.contributed };
       reserved = false;
-      const released = releaseCombinedSum(rt, combined.sum, combined.participants.length, noiseRng);
+      const released = releaseCombinedSum(
+        rt,
+        combined.sum,
+        combined.participants.length,
+        noiseRng,
+        outcome.rotationSeed,
+      );
       return {
         round: outcome.round,
         master: true,

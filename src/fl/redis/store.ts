@@ -66,6 +66,8 @@ export interface SharedRound {
   readonly master: string;
   /** Most clients the round admits over all coordinators (the plan's `clients.expected`). */
   readonly maxClients: number;
+  /** The round's rotation seed (plans with the randomized Hadamard rotation). */
+  readonly rotationSeed?: Uint8Array;
   /** Why it was aborted (aborted rounds only). */
   readonly reason?: string;
 }
@@ -106,7 +108,7 @@ redis.call('ZADD', KEYS[1], now, ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[2]))
 return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
-// KEYS: leader, counter, round prefix; ARGV: id, digest, joinMs, submitMs, retentionMs, maxClients
+// KEYS: leader, counter, round prefix; ARGV: id, digest, joinMs, submitMs, retentionMs, maxClients, seed
 const OPEN = `
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {0} end
 ${NOW.replace('return', 'local now =')}
@@ -114,7 +116,7 @@ local n = redis.call('INCR', KEYS[2])
 local key = KEYS[3] .. n
 redis.call('HSET', key, 'state', 'open', 'digest', ARGV[2], 'master', ARGV[1],
   'joinCutoff', now + tonumber(ARGV[3]), 'submitDeadline', now + tonumber(ARGV[4]),
-  'maxClients', ARGV[6])
+  'maxClients', ARGV[6], 'seed', ARGV[7])
 redis.call('PEXPIRE', key, ARGV[5])
 return {n}`;
 
@@ -360,6 +362,7 @@ export class RedisRoundStore {
    * @param joinMs - how long clients may join, from now on Redis's clock
    * @param submitMs - how long coordinators may submit partial sums
    * @param maxClients - most clients the round admits over all coordinators
+   * @param rotationSeed - the round's 32-byte rotation seed, when the plan rotates
    * @returns the round, or undefined when this coordinator does not lead
    */
   async openRound(
@@ -367,7 +370,13 @@ export class RedisRoundStore {
     joinMs: number,
     submitMs: number,
     maxClients: number,
+    rotationSeed?: Uint8Array,
   ): Promise<SharedRound | undefined> {
+    if (
+      rotationSeed !== undefined &&
+      !(rotationSeed instanceof Uint8Array && rotationSeed.length === 32)
+    )
+      throw new TypeError('"rotationSeed" expected 32 bytes');
     if (!/^[0-9a-f]{16,128}$/.test(planDigest))
       throw new TypeError('"planDigest" expected a hex digest');
     aInteger('joinMs', joinMs, 1, 86_400_000);
@@ -376,7 +385,15 @@ export class RedisRoundStore {
     const [n] = await this.eval<number[]>(
       OPEN,
       [this.key('leader'), this.key('round'), this.key('r', '')],
-      [this.coordinatorId, planDigest, joinMs, submitMs, this.retentionMs, maxClients],
+      [
+        this.coordinatorId,
+        planDigest,
+        joinMs,
+        submitMs,
+        this.retentionMs,
+        maxClients,
+        rotationSeed === undefined ? '' : toHex(rotationSeed),
+      ],
     );
     if (n === undefined || n === 0) return undefined;
     return await this.round(n);
@@ -407,6 +424,7 @@ export class RedisRoundStore {
       submitDeadline: Number(h.submitDeadline),
       master: h.master ?? '',
       maxClients: Number(h.maxClients),
+      ...(h.seed === undefined || h.seed === '' ? {} : { rotationSeed: fromHex(h.seed) }),
       ...(h.reason === undefined ? {} : { reason: h.reason }),
     };
   }
@@ -578,4 +596,12 @@ export class RedisRoundStore {
       this.redis.disconnect();
     }
   }
+}
+
+function fromHex(hex: string): Uint8Array {
+  if (!/^(?:[0-9a-f]{2})+$/.test(hex))
+    throw new PrivaggError('MALFORMED_MESSAGE', 'a round seed in Redis is not hex');
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
 }

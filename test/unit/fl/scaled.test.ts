@@ -130,6 +130,25 @@ describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis'
     expect(master.result?.round).toBe(1);
   });
 
+  it('distributed DP with the Hadamard rotation (L2 clip): every cohort uses the round seed from Redis', async () => {
+    const cfg: AggregationConfig = {
+      ...config({ kind: 'distributed-dp', epsilon: 8, delta: 1e-5 }),
+      clip: { l2: 1 },
+    };
+    expect(planAggregation(cfg).describe().noise).toBeDefined();
+    const vs = vectors(N).map((v) => v.map((x) => x / 4));
+    const [a, b] = await setup(cfg, 9, vs);
+    const pa = a.server.runRound();
+    await new Promise((r) => setTimeout(r, 50));
+    const [ra, rb] = await Promise.all([pa, b.server.runRound()]);
+    const master = ra.master ? ra : rb;
+    const sim = await planAggregation(cfg).simulate(vs, {
+      clientRng: clientSeed,
+      serverRng: serverSeed(),
+    });
+    expect([...(master.result?.sum ?? [])]).toEqual([...sim.sum]);
+  });
+
   it('a coordinator that dies mid-round: the round ends cleanly and the next one runs on the survivor', async () => {
     const cfg = config({ kind: 'none' });
     const vs = vectors(N);
