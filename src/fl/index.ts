@@ -50,3 +50,16 @@ export type {
   ServerTransport,
   ServerTransportEvent,
 } from '../core/index.ts';
+export {
+  type ClaimOutcome,
+  RedisRoundStore,
+  type RedisRoundStoreOptions,
+  type SharedRound,
+} from './redis/store.ts';
+export {
+  createScaledServer,
+  type ScaledRoundResult,
+  type ScaledServer,
+  type ScaledServerOptions,
+} from './redis/scaled.ts';
+export type { ScaledRoundEvent } from './redis/coordinator.ts';

@@ -23,7 +23,7 @@ const MAX_STAGES = 16;
 /**
  * One cohort's contribution to a round.
  * @since 0.1.0
- * @public
+ * @internal
  */
 export interface CohortPartial {
   /** SHA-256 digest of the plan (32 bytes). */
@@ -45,7 +45,7 @@ export interface CohortPartial {
 /**
  * What a decoder checks a partial against.
  * @since 0.1.0
- * @public
+ * @internal
  */
 export interface CohortPartialExpectation {
   /** The plan digest every partial must carry. */

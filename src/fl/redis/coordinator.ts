@@ -32,7 +32,7 @@ import type { RedisRoundStore, SharedRound } from './store.ts';
 /**
  * What a coordinator's own cohort produced.
  * @since 0.1.0
- * @public
+ * @internal
  */
 export interface CohortOutcome {
   /** Ring sum of the survivors' protected vectors. */
@@ -48,7 +48,7 @@ export interface CohortOutcome {
 /**
  * How the scale-out loop reaches the plan and the local round server.
  * @since 0.1.0
- * @public
+ * @internal
  */
 export interface ScaleOutParticipant {
   /** SHA-256 digest of the plan (32 bytes). */
@@ -84,7 +84,7 @@ export interface ScaleOutParticipant {
 /**
  * Options of {@link runScaledRound}.
  * @since 0.1.0
- * @public
+ * @internal
  */
 export interface ScaledRoundOptions {
   /** How long clients may be claimed after the round opens. @defaultValue 5000 */
@@ -126,7 +126,7 @@ export interface ScaledRoundEvent {
 /**
  * What {@link runScaledRound} returns: the combined partial on the master, nothing elsewhere.
  * @since 0.1.0
- * @public
+ * @internal
  */
 export interface ScaledRoundOutcome {
   /** The shared round number. */
@@ -156,7 +156,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  * released (too few participants, a partial that does not check); `CONNECTION_CLOSED` when Redis
  * is unreachable
  * @since 0.1.0
- * @public
+ * @internal
  */
 export async function runScaledRound(
   store: RedisRoundStore,
