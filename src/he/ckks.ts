@@ -29,7 +29,7 @@ import {
   type Rng,
   randomBytes,
 } from '../core/index.ts';
-import { floodValues } from './flooding.ts';
+import { decodeWords, floodingSampler, floodingSigma, plaintextWords } from './flood.ts';
 import {
   type CkksDecryption,
   type CkksKeyPair,
@@ -46,8 +46,15 @@ import {
   WIRE_VERSION,
 } from './handles.ts';
 import { packSeeded, unpackSeeded } from './packed.ts';
+import { polyAdd } from './rns.ts';
 import { checkCiphertextBytes, checkSecretKeyBytes, type CiphertextShape } from './envelope.ts';
-import { type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
+import {
+  baseBits,
+  basePrimeCount,
+  type CkksParameters,
+  type CkksPresetName,
+  checkParameters,
+} from './params.ts';
 import { isPoisoned, loadSeal, type SealRuntime, sealCall } from './seal.ts';
 import { addNoise, freshNoise, type Noise, rescaleNoise, Z_2_40 } from './noise.ts';
 
@@ -417,8 +424,7 @@ export class CkksContext {
       if (!(bound > 0)) throw new RangeError(`"options.bound" expected > 0, got ${bound}`);
       if (max > bound) throw new RangeError('"values" exceed the declared "options.bound"');
     }
-    const headroom =
-      2 ** ((this.parameters.coeffModulusBits[0] as number) - this.parameters.scaleBits - 2);
+    const headroom = this.headroom;
     if (bound > headroom)
       throw new RangeError(
         `"values" bound ${bound} exceeds the headroom of these parameters (${headroom})`,
@@ -464,9 +470,9 @@ export class CkksContext {
     return freshNoise(this.parameters.polyModulusDegree, this.scale, symmetric, special, bound);
   }
 
-  /** Largest |value| a decryption can represent: 2^(bits(q0) - scaleBits - 2). */
+  /** Largest |value| a decryption can represent: 2^(bits of the base primes - scaleBits - 2). */
   get headroom(): number {
-    return 2 ** ((this.parameters.coeffModulusBits[0] as number) - this.parameters.scaleBits - 2);
+    return 2 ** (baseBits(this.parameters) - this.parameters.scaleBits - 2);
   }
 
   private checkHeadroom(bound: number, what: string): void {
@@ -641,7 +647,7 @@ export class CkksContext {
   ): Ciphertext[] {
     const seal = this._seal;
     const primes = this._shape.primes[level] as readonly bigint[];
-    if (level + 1 >= this._shape.primes.length || primes.length < 2)
+    if (level + 1 >= this._shape.primes.length || primes.length <= basePrimeCount(this.parameters))
       throw new PrivaggError('INVALID_PARAMETER', 'weighted sum: no level left to rescale');
     const p = Number(primes[primes.length - 1] as bigint);
     if (Math.abs(w) * p < 1) throw new RangeError(`"weight" is too small to encode (|w| < 1/${p})`);
@@ -747,30 +753,9 @@ export class CkksContext {
    * @since 0.1.0
    */
   decrypt(vector: CkksVector, secretKey: CkksSecretKey): CkksDecryption {
-    this.alive();
-    this.checkVector(vector, 'vector');
-    if (!(secretKey instanceof CkksSecretKey))
-      throw new TypeError('"secretKey" expected a CkksSecretKey');
-    this.owns(secretKey, 'secretKey');
+    const dec = this.decryptorOf(vector, secretKey);
     const seal = this._seal;
     const out = new Float64Array(vector.length);
-    if (secretKey._key.isDeleted())
-      throw new PrivaggError('INVALID_PARAMETER', '"secretKey" was disposed');
-    // the key's decryptor, made once and cached on the key (freed with it)
-    let decryptor = secretKey._decryptor;
-    if (decryptor === undefined || decryptor.isDeleted()) {
-      decryptor = this.track(
-        sealCall(
-          seal,
-          'INVALID_PARAMETER',
-          'decryptor',
-          (): Decryptor => new seal.Decryptor(this._context, secretKey._key),
-        ),
-        0,
-      );
-      secretKey._decryptor = decryptor;
-    }
-    const dec = decryptor;
     const pt = this.scratchPlaintext();
     for (let c = 0; c < vector._cts.length; c++) {
       const slots = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
@@ -784,31 +769,58 @@ export class CkksContext {
     return Object.freeze({ values: out, errorBound: vector.errorBound });
   }
 
+  /** Checks, then the key's decryptor, made once and cached on the key (freed with it). */
+  private decryptorOf(vector: CkksVector, secretKey: CkksSecretKey): Decryptor {
+    this.alive();
+    this.checkVector(vector, 'vector');
+    if (!(secretKey instanceof CkksSecretKey))
+      throw new TypeError('"secretKey" expected a CkksSecretKey');
+    this.owns(secretKey, 'secretKey');
+    if (secretKey._key.isDeleted())
+      throw new PrivaggError('INVALID_PARAMETER', '"secretKey" was disposed');
+    const seal = this._seal;
+    let decryptor = secretKey._decryptor;
+    if (decryptor === undefined || decryptor.isDeleted()) {
+      decryptor = this.track(
+        sealCall(
+          seal,
+          'INVALID_PARAMETER',
+          'decryptor',
+          (): Decryptor => new seal.Decryptor(this._context, secretKey._key),
+        ),
+        0,
+      );
+      secretKey._decryptor = decryptor;
+    }
+    return decryptor;
+  }
+
   /**
    * Decrypt for release beyond the key holders, with noise flooding against the
    * Li-Micciancio key-recovery attack (Eurocrypt 2021): a CKKS decryption `m + e` reveals the
-   * error `e`, which is a function of the secret key. Each released value gets independent
-   * Gaussian noise, drawn exactly (CKS20 discrete Gaussian on a power-of-two grid, from the
-   * CSPRNG `rng`).
+   * error `e`, which is a function of the secret key. Every coefficient of the decrypted
+   * plaintext polynomial gets independent discrete Gaussian noise (drawn exactly, CKS20, from
+   * the CSPRNG `rng`) before it is decoded.
    *
    * @remarks
-   * **Statistical security.** With `L` released values, `queries` = the number of decryptions of
-   * related ciphertexts released in total (alpha), `B` = {@link CkksVector.errorBound} and `s` =
-   * `securityBits`, the noise has standard deviation
-   * `sigma = sqrt(24 L alpha) 2^(s/2) B` (Li, Micciancio, Schultz and Sorrell, CRYPTO 2022,
-   * section 4.4, applied to the released values): the KL divergence between the adversary's
-   * view with and without the decryption errors is at most `L alpha B^2 / (2 sigma^2) =
-   * 2^-s / 48`, which gives `s`-bit statistical security for key recovery (a search problem).
-   * The guarantee needs `B` to bound the error, which holds with probability 1 - 2^-40 per
-   * value (see {@link CkksVector.errorBound}).
+   * **Statistical security.** With `M` = N x (ciphertexts of the vector) x `queries` released
+   * coefficients (`queries`: how many related decryptions are released in total, alpha) and `t`
+   * a bound on every coefficient of the error (from the tracked noise; failure 2^-40), the noise
+   * has standard deviation `sigma = t sqrt(24 M) 2^(s/2)`: the Kullback-Leibler divergence
+   * between the released values and values simulated without the key is at most `2^-s / 48`,
+   * which is s-bit security against key recovery (Li, Micciancio, Schultz and Sorrell, CRYPTO
+   * 2022), and a statistical distance of at most `2^-(s/2 + 3.3)` (Pinsker): choose s = 74 for
+   * a distance of 2^-40.
    *
-   * **Precision cost.** The result's error bound grows from `B` to about
-   * `B + 7.54 sigma`: `log2(sqrt(24 L alpha)) + s / 2` bits of precision are lost. Example
-   * (n8192, FedAvg of 100 clients, B about 4.5e-9, L = 1e5, alpha = 1): sigma = 7.3e-3 at
-   * s = 40, 2.3e-4 at s = 30, 7.1e-6 at s = 20. A larger scale (a smaller B) buys the
-   * precision back.
+   * **Precision cost.** Each value gets noise of standard deviation
+   * {@link CkksReleasedDecryption.floodingStd} `= sigma sqrt(N / 2) / scale`, about
+   * `s/2 + log2(t sqrt(12 M N))` bits below the scale. At s = 40, for a sum of 100 vectors of
+   * 1e5 values at `n8192` (scale 2^45) it is about 8e-3; for a FedAvg (weighted mean) of 100
+   * clients x 1e5 floats at `n8192-flood` (scale 2^80) about 3e-11, measured maximum error
+   * 1e-10 (6e-9 relative; test/slow/he/fedavg-full.test.ts). Use `n8192-flood` for results that
+   * are released.
    *
-   * **Runtime.** About 50 microseconds per value for the exact sampler.
+   * **Runtime.** About 10 microseconds per coefficient (the exact sampler at these widths).
    *
    * @param vector - a vector of this context
    * @param secretKey - the secret key
@@ -816,7 +828,8 @@ export class CkksContext {
    *   `rng` (default the CSPRNG)
    * @returns the flooded values, the error bound including the flooding, and the noise used
    * @throws {@link !TypeError} when an argument has the wrong type
-   * @throws {@link !RangeError} when an option is out of range
+   * @throws {@link !RangeError} when an option is out of range, or the flooding this needs is
+   *   wider than 2^48 (use larger parameters or fewer queries)
    * @throws {@link index!PrivaggError} as {@link CkksContext.decrypt}
    * @since 0.1.0
    */
@@ -832,14 +845,30 @@ export class CkksContext {
     aInteger('options.queries', queries, 1, 2 ** 40);
     const rng = options.rng ?? randomBytes;
     aFunction('options.rng', rng);
-    const d = this.decrypt(vector, secretKey);
-    const sigma =
-      Math.sqrt(24 * Math.max(1, vector.length) * queries) * 2 ** (securityBits / 2) * d.errorBound;
-    const flooded = floodValues(d.values, sigma, this.headroom, rng);
+    const dec = this.decryptorOf(vector, secretKey);
+    const seal = this._seal;
+    const n = this.parameters.polyModulusDegree;
+    const level = this.levelOf(vector);
+    const primes = this._shape.primes[level] as readonly bigint[];
+    const scale = (vector._cts[0] as Ciphertext).scale();
+    const wanted = floodingSigma(this, vector, 1, securityBits, queries);
+    const flood = floodingSampler(this, wanted, rng);
+    const pt = this.scratchPlaintext();
+    const polys = vector._cts.map((ct) => {
+      const words = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
+        dec.decrypt(ct, pt);
+        return plaintextWords(this, pt);
+      });
+      const flooded = polyAdd(words, flood.next(primes.length), primes, n);
+      words.fill(0n);
+      return flooded;
+    });
+    const values = decodeWords(this, vector, level, scale, polys);
+    const floodingStd = (flood.sigma * Math.sqrt(n / 2)) / scale;
     return Object.freeze({
-      values: flooded.values,
-      errorBound: d.errorBound + flooded.grid / 2 + Z_2_40 * flooded.sigma,
-      floodingStd: flooded.sigma,
+      values,
+      errorBound: vector.errorBound + Z_2_40 * floodingStd,
+      floodingStd,
       securityBits,
       queries,
     });
