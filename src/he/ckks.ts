@@ -16,15 +16,11 @@ import type {
   SEALContext,
 } from 'node-seal/throws';
 import {
-  aBytes,
   aFinite,
   aFiniteVector,
   aInteger,
   aFunction,
   aOptions,
-  ByteReader,
-  MAGIC,
-  MAX_MESSAGE_BYTES,
   PrivaggError,
   type Rng,
   randomBytes,
@@ -39,15 +35,11 @@ import {
   CkksVector,
   CkksWeightedSum,
   MAX_WEIGHT,
-  TYPE_PUBLIC_KEY,
-  TYPE_SECRET_KEY,
-  TYPE_VECTOR,
   TYPE_VECTOR_PACKED,
-  WIRE_VERSION,
 } from './handles.ts';
-import { packSeeded, unpackSeeded } from './packed.ts';
+import { packSeeded } from './packed.ts';
 import { polyAdd } from './rns.ts';
-import { checkCiphertextBytes, checkSecretKeyBytes, type CiphertextShape } from './envelope.ts';
+import type { CiphertextShape } from './envelope.ts';
 import {
   baseBits,
   basePrimeCount,
@@ -56,6 +48,13 @@ import {
   checkParameters,
 } from './params.ts';
 import { isPoisoned, loadSeal, type SealRuntime, sealCall } from './seal.ts';
+import {
+  loadPublicKeyFrom,
+  loadSecretKeyFrom,
+  loadVectorFrom,
+  MAX_VALUES,
+  writeVector,
+} from './wire.ts';
 import { addNoise, freshNoise, type Noise, rescaleNoise, Z_2_40 } from './noise.ts';
 
 /** Objects SEAL allocates and JS must free. */
@@ -66,9 +65,6 @@ interface Deletable {
 
 export type { CkksDecryption, CkksKeyPair, CkksReleasedDecryption };
 export { CkksKey, CkksPublicKey, CkksSecretKey, CkksVector, CkksWeightedSum } from './handles.ts';
-
-/** Largest vector length accepted (2^28 values). */
-const MAX_VALUES = 2 ** 28;
 
 /**
  * Options of {@link createCkksContext}.
@@ -102,13 +98,6 @@ export interface CkksEncryptOptions {
    * @defaultValue the smallest power of two >= max |value| (at least 1)
    */
   readonly bound?: number;
-}
-
-function readF64(bytes: Uint8Array, what: string): number {
-  const x = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
-  if (!Number.isFinite(x) || x < 0)
-    throw new PrivaggError('MALFORMED_MESSAGE', `${what}: expected a finite non-negative number`);
-  return x;
 }
 
 /**
@@ -202,6 +191,26 @@ export class CkksContext {
       this.liveBytes += bytes;
     }
     return x;
+  }
+
+  /** @internal Track a SEAL object (and its size against the budget). */
+  _track<T extends Deletable>(x: T, bytes: number): T {
+    return this.track(x, bytes);
+  }
+
+  /** @internal Refuse work on a disposed or trapped context. */
+  _alive(): void {
+    this.alive();
+  }
+
+  /** @internal Refuse an allocation past the memory budget. */
+  _reserve(bytes: number, what: string): void {
+    this.reserve(bytes, what);
+  }
+
+  /** @internal Bytes of a ciphertext at a level. */
+  _ctBytes(level: number, polys = 2): number {
+    return this.ctBytes(level, polys);
   }
 
   /** @internal Free one tracked object. */
@@ -393,12 +402,12 @@ export class CkksContext {
       );
     }
     const noise = this.freshNoise(symmetric, bound);
-    if (!symmetric) return this.writeVector(values.length, bound, noise, blobs);
+    if (!symmetric) return writeVector(values.length, bound, noise, blobs);
     // seeded: residues packed to their primes' bit lengths (first data level)
     const primes = this._shape.primes[1] as readonly bigint[];
     const n = this.parameters.polyModulusDegree;
     const packed = blobs.map((b) => packSeeded(b, 1, primes, n));
-    return this.writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED);
+    return writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED);
   }
 
   private checkEncrypt(
@@ -902,42 +911,11 @@ export class CkksContext {
     ) as Uint8Array;
   }
 
-  private writeVector(
-    length: number,
-    bound: number,
-    noise: Noise,
-    blobs: readonly Uint8Array[],
-    type: number = TYPE_VECTOR,
-  ): Uint8Array {
-    // one allocation, no intermediate copies (the layout ByteReader reads in loadVector)
-    const head = 4 + 4 + 4 * 8 + 4;
-    const total = blobs.reduce((a, b) => a + b.length + 4, head);
-    if (total > MAX_MESSAGE_BYTES)
-      throw new PrivaggError('OVERFLOW', `vector message would exceed ${MAX_MESSAGE_BYTES} bytes`);
-    const out = new Uint8Array(total);
-    const view = new DataView(out.buffer);
-    out.set(MAGIC);
-    out[2] = WIRE_VERSION;
-    out[3] = type;
-    view.setUint32(4, length, true);
-    [bound, noise.free, noise.keyed, noise.bias].forEach((x, i) => {
-      view.setFloat64(8 + 8 * i, x, true);
-    });
-    view.setUint32(40, blobs.length, true);
-    let p = head;
-    for (const b of blobs) {
-      view.setUint32(p, b.length, true);
-      out.set(b, p + 4);
-      p += 4 + b.length;
-    }
-    return out;
-  }
-
   /** @internal */
   _serializeVector(v: CkksVector): Uint8Array {
     this.checkVector(v, 'vector');
     const blobs = v._cts.map((ct) => this._save(ct, 'ciphertext'));
-    return this.writeVector(v.length, v.bound, v._noise, blobs);
+    return writeVector(v.length, v.bound, v._noise, blobs);
   }
 
   /**
@@ -958,69 +936,7 @@ export class CkksContext {
    * @since 0.1.0
    */
   loadVector(bytes: Uint8Array): CkksVector {
-    this.alive();
-    aBytes('bytes', bytes);
-    const r = new ByteReader(bytes);
-    const packed = bytes[3] === TYPE_VECTOR_PACKED;
-    r.header(packed ? TYPE_VECTOR_PACKED : TYPE_VECTOR, [WIRE_VERSION]);
-    const length = r.u32();
-    const bound = readF64(r.raw(8), 'vector bound');
-    const noise: Noise = {
-      free: readF64(r.raw(8), 'vector noise'),
-      keyed: readF64(r.raw(8), 'vector noise'),
-      bias: readF64(r.raw(8), 'vector bias'),
-    };
-    if (bound > this.headroom)
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: declared bound exceeds the headroom');
-    const count = r.u32();
-    if (length > MAX_VALUES || count !== Math.max(1, Math.ceil(length / this.slotCount)))
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: chunk count does not match its length');
-    let blobs: Uint8Array[] = [];
-    // a lower bound on each blob's size keeps `count` from driving the loop past the input
-    for (let i = 0; i < count; i++) blobs.push(r.bytes(bytes.length, 16));
-    r.end();
-    if (packed) {
-      const n = this.parameters.polyModulusDegree;
-      blobs = blobs.map((b) => unpackSeeded(b, this._shape.parmsIds, this._shape.primes, n));
-    }
-    const checked = blobs.map((b, i) =>
-      checkCiphertextBytes(b, this._shape, {
-        allowSeeded: true,
-        polys: [2],
-        what: `ciphertext ${i}`,
-      }),
-    );
-    const level = (checked[0] as { level: number }).level;
-    const scale = (checked[0] as { scale: number }).scale;
-    if (packed && !checked.every((c) => c.seeded))
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: packed ciphertexts must be seeded');
-    for (const c of checked) {
-      if (c.level === 0 || c.level !== level)
-        throw new PrivaggError(
-          'MALFORMED_MESSAGE',
-          'vector: ciphertexts at a wrong or mixed level',
-        );
-      if (c.scale !== scale)
-        throw new PrivaggError('MALFORMED_MESSAGE', 'vector: ciphertexts at mixed scales');
-    }
-    if (Math.abs(Math.log2(scale) - this.parameters.scaleBits) > 1)
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: scale does not match the parameters');
-    this.reserve(count * this.ctBytes(level), 'loading a vector');
-    const seal = this._seal;
-    const cts: Ciphertext[] = [];
-    try {
-      for (const b of blobs) {
-        const ct = this.track(new seal.Ciphertext(), this.ctBytes(level));
-        cts.push(ct);
-        sealCall(seal, 'MALFORMED_MESSAGE', 'loading a ciphertext', () =>
-          ct.loadFromArray(this._context, b),
-        );
-      }
-    } catch (e) {
-      for (const ct of cts) this._free(ct);
-      throw e;
-    }
-    return new CkksVector(this, cts, { length, bound, noise });
+    return loadVectorFrom(this, bytes);
   }
 
   /**
@@ -1033,30 +949,7 @@ export class CkksContext {
    * @since 0.1.0
    */
   loadPublicKey(bytes: Uint8Array): CkksPublicKey {
-    this.alive();
-    aBytes('bytes', bytes);
-    const r = new ByteReader(bytes);
-    r.header(TYPE_PUBLIC_KEY, [WIRE_VERSION]);
-    const raw = r.bytes(bytes.length);
-    r.end();
-    const c = checkCiphertextBytes(raw, this._shape, {
-      allowSeeded: false,
-      polys: [2],
-      what: 'public key',
-    });
-    if (c.level !== 0) throw new PrivaggError('MALFORMED_MESSAGE', 'public key: wrong level');
-    this.reserve(this.ctBytes(0), 'loading a public key');
-    const seal = this._seal;
-    const pk = this.track(new seal.PublicKey(), this.ctBytes(0));
-    try {
-      sealCall(seal, 'MALFORMED_MESSAGE', 'loading a public key', () =>
-        pk.loadFromArray(this._context, raw),
-      );
-    } catch (e) {
-      this._free(pk);
-      throw e;
-    }
-    return new CkksPublicKey(this, pk);
+    return loadPublicKeyFrom(this, bytes);
   }
 
   /**
@@ -1068,32 +961,7 @@ export class CkksContext {
    * @since 0.1.0
    */
   loadSecretKey(bytes: Uint8Array): CkksSecretKey {
-    this.alive();
-    aBytes('bytes', bytes);
-    const r = new ByteReader(bytes);
-    r.header(TYPE_SECRET_KEY, [WIRE_VERSION]);
-    const raw = r.bytes(bytes.length);
-    r.end();
-    const primes = this._shape.primes[0] as readonly bigint[];
-    checkSecretKeyBytes(
-      raw,
-      this._shape.parmsIds[0] as readonly bigint[],
-      primes,
-      this.parameters.polyModulusDegree,
-    );
-    const bytesNeeded = this.ctBytes(0) / 2;
-    this.reserve(bytesNeeded, 'loading a secret key');
-    const seal = this._seal;
-    const sk = this.track(new seal.SecretKey(), bytesNeeded);
-    try {
-      sealCall(seal, 'MALFORMED_MESSAGE', 'loading a secret key', () =>
-        sk.loadFromArray(this._context, raw),
-      );
-    } catch (e) {
-      this._free(sk);
-      throw e;
-    }
-    return new CkksSecretKey(this, sk);
+    return loadSecretKeyFrom(this, bytes);
   }
 
   /**
