@@ -36,8 +36,9 @@ import {
   CkksWeightedSum,
   MAX_WEIGHT,
   TYPE_VECTOR_PACKED,
+  TYPE_VECTOR_PACKED_FULL,
 } from './handles.ts';
-import { packSeeded } from './packed.ts';
+import { packFull, packSeeded } from './packed.ts';
 import { polyAdd } from './rns.ts';
 import type { CiphertextShape } from './envelope.ts';
 import {
@@ -360,8 +361,10 @@ export class CkksContext {
    * Encrypt straight to privagg's wire format. With a secret key the ciphertexts are seeded
    * (a 64-byte seed stands in for the uniform half of each ciphertext) and their residues are
    * packed to the bit lengths of their primes: `(sum of data-prime bits) / 4` bytes per value,
-   * 25.6 at `n8192` and 11.8 at `n8192-compact`. With a public key they are full SEAL
-   * ciphertexts (about 64 bytes per value at `n8192`). Load with {@link CkksContext.loadVector}.
+   * 25.6 at `n8192`, 11.8 at `n8192-compact`, 36.3 at `n8192-flood`. With a public key (the
+   * only choice under a threshold key) both polynomials are sent, packed the same way: `(sum
+   * of data-prime bits) / 2` bytes per value, 50 at `n8192` and 72.5 at `n8192-flood` (SEAL's
+   * own form takes 16 bytes per prime: 64 and 96). Load with {@link CkksContext.loadVector}.
    *
    * @param values - finite numbers
    * @param key - a public or secret key of this context
@@ -402,10 +405,13 @@ export class CkksContext {
       );
     }
     const noise = this.freshNoise(symmetric, bound);
-    if (!symmetric) return writeVector(values.length, bound, noise, blobs);
-    // seeded: residues packed to their primes' bit lengths (first data level)
+    // residues packed to their primes' bit lengths (first data level); seeded: c0 and a seed
     const primes = this._shape.primes[1] as readonly bigint[];
     const n = this.parameters.polyModulusDegree;
+    if (!symmetric) {
+      const packed = blobs.map((b) => packFull(b, 1, primes, n));
+      return writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED_FULL);
+    }
     const packed = blobs.map((b) => packSeeded(b, 1, primes, n));
     return writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED);
   }
@@ -914,13 +920,16 @@ export class CkksContext {
   /** @internal */
   _serializeVector(v: CkksVector): Uint8Array {
     this.checkVector(v, 'vector');
-    const blobs = v._cts.map((ct) => this._save(ct, 'ciphertext'));
-    return writeVector(v.length, v.bound, v._noise, blobs);
+    const level = this.levelOf(v);
+    const primes = this._shape.primes[level] as readonly bigint[];
+    const n = this.parameters.polyModulusDegree;
+    const blobs = v._cts.map((ct) => packFull(this._save(ct, 'ciphertext'), level, primes, n));
+    return writeVector(v.length, v.bound, v._noise, blobs, TYPE_VECTOR_PACKED_FULL);
   }
 
   /**
-   * Load a vector from untrusted bytes (either wire form: full SEAL ciphertexts, or packed
-   * seeded ones, which are first rebuilt into SEAL's layout). Everything is checked before
+   * Load a vector from untrusted bytes (any wire form: SEAL ciphertexts, packed seeded or
+   * packed full ones, which are first rebuilt into SEAL's layout). Everything is checked before
    * SEAL parses a byte: the envelope (version, type, lengths, trailing bytes), the chunk count against the length,
    * each SEAL object's header (magic, version 4.1, no compression, exact declared size), its
    * parameters (parms_id of a data level of this context, NTT form, two polynomials, degree,

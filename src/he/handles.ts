@@ -12,6 +12,8 @@ import { addNoise, type Noise, noiseBound, weightNoise } from './noise.ts';
 export const TYPE_VECTOR = 0x48;
 /** @internal Wire type of a vector of packed seeded ciphertexts (packed.ts). */
 export const TYPE_VECTOR_PACKED = 0x4e;
+/** @internal Wire type of a vector of packed full (two-polynomial) ciphertexts (packed.ts). */
+export const TYPE_VECTOR_PACKED_FULL = 0x4f;
 /** @internal */
 export const TYPE_PUBLIC_KEY = 0x49;
 /** @internal */
@@ -172,7 +174,8 @@ export class CkksVector {
   }
   /**
    * The vector in privagg's wire format: a versioned envelope with the metadata and each
-   * ciphertext as an uncompressed SEAL 4.1 object.
+   * ciphertext's residues packed to the bit lengths of their primes (the packed full form;
+   * {@link CkksContext.loadVector} also reads plain SEAL 4.1 objects).
    * @returns the bytes
    * @throws {@link index!PrivaggError} `INVALID_PARAMETER` when the vector was disposed
    */

@@ -58,9 +58,9 @@ export interface CkksParameters {
  * two primes (60 + 40 bits, 205 bits in all, within the 218 allowed at N = 8192); a 45-bit prime
  * gives one level for a weighted sum. A FedAvg of 100 clients x 1e5 floats decrypted by 3 of 5
  * threshold parties at s = 40 matches the plaintext mean to 2.5e-8 relative (measured; 5.9e-9
- * for a single key's flooded release). Ciphertexts cost 36.25 bytes per value seeded, 96 with
- * public-key encryption (SEAL's form), against 25 and 64 at `n8192`: the precision flooding
- * needs is paid in bytes.
+ * for a single key's flooded release). Ciphertexts cost 36.25 bytes per value seeded and 72.5
+ * with public-key encryption (packed wire form; the only choice under a threshold key),
+ * against 25 and 50 at `n8192`: the precision flooding needs is paid in bytes.
  *
  * The scale need not equal the rescale primes: a weight is encoded at the scale of the prime
  * that the rescale then divides by (so the result returns to the input scale), and its

@@ -5,7 +5,9 @@
  *
  * Vector envelope (little-endian): `magic 2 | version u8 | type u8 | length u32 | bound f64 |
  * noise free f64 | noise keyed f64 | noise bias f64 | count u32 | count x (u32 size | blob)`,
- * each blob a SEAL 4.1 ciphertext (type 0x48) or a packed seeded one (type 0x4e, packed.ts).
+ * each blob a SEAL 4.1 ciphertext (type 0x48), a packed seeded one (type 0x4e) or a packed full
+ * one (type 0x4f; packed.ts). Packed blobs are rebuilt into SEAL's layout and then checked like
+ * any other.
  * Keys: `magic | version | type (0x49 public, 0x4a secret) | u32 size | SEAL object`.
  * @module
  * @internal
@@ -22,10 +24,11 @@ import {
   TYPE_SECRET_KEY,
   TYPE_VECTOR,
   TYPE_VECTOR_PACKED,
+  TYPE_VECTOR_PACKED_FULL,
   WIRE_VERSION,
 } from './handles.ts';
 import type { Noise } from './noise.ts';
-import { unpackSeeded } from './packed.ts';
+import { unpackFull, unpackSeeded } from './packed.ts';
 import { sealCall } from './seal.ts';
 
 /** Largest vector length accepted (2^28 values). */
@@ -75,8 +78,10 @@ export function loadVectorFrom(ctx: CkksContext, bytes: Uint8Array): CkksVector 
   ctx._alive();
   aBytes('bytes', bytes);
   const r = new ByteReader(bytes);
-  const packed = bytes[3] === TYPE_VECTOR_PACKED;
-  r.header(packed ? TYPE_VECTOR_PACKED : TYPE_VECTOR, [WIRE_VERSION]);
+  const type = bytes[3];
+  const packed = type === TYPE_VECTOR_PACKED;
+  const packedFull = type === TYPE_VECTOR_PACKED_FULL;
+  r.header(packed || packedFull ? (type as number) : TYPE_VECTOR, [WIRE_VERSION]);
   const length = r.u32();
   const bound = readF64(r.raw(8), 'vector bound');
   const noise: Noise = {
@@ -93,10 +98,10 @@ export function loadVectorFrom(ctx: CkksContext, bytes: Uint8Array): CkksVector 
   // a lower bound on each blob's size keeps `count` from driving the loop past the input
   for (let i = 0; i < count; i++) blobs.push(r.bytes(bytes.length, 16));
   r.end();
-  if (packed) {
-    const n = ctx.parameters.polyModulusDegree;
-    blobs = blobs.map((b) => unpackSeeded(b, ctx._shape.parmsIds, ctx._shape.primes, n));
-  }
+  const n = ctx.parameters.polyModulusDegree;
+  if (packed) blobs = blobs.map((b) => unpackSeeded(b, ctx._shape.parmsIds, ctx._shape.primes, n));
+  if (packedFull)
+    blobs = blobs.map((b) => unpackFull(b, ctx._shape.parmsIds, ctx._shape.primes, n));
   const checked = blobs.map((b, i) =>
     checkCiphertextBytes(b, ctx._shape, {
       allowSeeded: true,
@@ -106,7 +111,7 @@ export function loadVectorFrom(ctx: CkksContext, bytes: Uint8Array): CkksVector 
   );
   const level = (checked[0] as { level: number }).level;
   const scale = (checked[0] as { scale: number }).scale;
-  if (packed && !checked.every((c) => c.seeded))
+  if ((packed && !checked.every((c) => c.seeded)) || (packedFull && checked.some((c) => c.seeded)))
     throw new PrivaggError('MALFORMED_MESSAGE', 'vector: packed ciphertexts must be seeded');
   for (const c of checked) {
     if (c.level === 0 || c.level !== level)
