@@ -131,6 +131,23 @@ describe('checked loading of untrusted bytes', () => {
     stillWorks();
   });
 
+  it('oversized declarations (length, chunk count, blob size) are rejected before any allocation', () => {
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.length);
+    for (const base of [seeded, full, sealForm]) {
+      const longer = base.slice();
+      view(longer).setUint32(4, 2 ** 28, true); // length: 2^28 values in one chunk
+      expect(attempt(loaders().vector, longer)).toBe('MALFORMED_MESSAGE');
+      const beyond = base.slice();
+      view(beyond).setUint32(4, 2 ** 31, true);
+      view(beyond).setUint32(40, 2 ** 31 / ctx.slotCount, true); // consistent but past the cap
+      expect(attempt(loaders().vector, beyond)).toBe('MALFORMED_MESSAGE');
+      const blob = base.slice();
+      view(blob).setUint32(44, 0xffffffff, true); // first blob claims 4 GiB
+      expect(attempt(loaders().vector, blob)).toBe('MALFORMED_MESSAGE');
+    }
+    stillWorks();
+  });
+
   it('an unreduced residue in a packed full ciphertext is rejected', () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (at) => {
