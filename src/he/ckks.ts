@@ -33,21 +33,15 @@ import {
   type CkksReleasedDecryption,
   CkksSecretKey,
   CkksVector,
-  CkksWeightedSum,
   MAX_WEIGHT,
   TYPE_VECTOR_PACKED,
   TYPE_VECTOR_PACKED_FULL,
 } from './handles.ts';
 import { packFull, packSeeded } from './packed.ts';
+import { CkksWeightedSum } from './weighted.ts';
 import { polyAdd } from './rns.ts';
 import type { CiphertextShape } from './envelope.ts';
-import {
-  baseBits,
-  basePrimeCount,
-  type CkksParameters,
-  type CkksPresetName,
-  checkParameters,
-} from './params.ts';
+import { baseBits, type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
 import { isPoisoned, loadSeal, type SealRuntime, sealCall } from './seal.ts';
 import {
   loadPublicKeyFrom,
@@ -56,7 +50,7 @@ import {
   MAX_VALUES,
   writeVector,
 } from './wire.ts';
-import { addNoise, freshNoise, type Noise, rescaleNoise, Z_2_40 } from './noise.ts';
+import { addNoise, freshNoise, type Noise, Z_2_40 } from './noise.ts';
 
 /** Objects SEAL allocates and JS must free. */
 interface Deletable {
@@ -65,7 +59,8 @@ interface Deletable {
 }
 
 export type { CkksDecryption, CkksKeyPair, CkksReleasedDecryption };
-export { CkksKey, CkksPublicKey, CkksSecretKey, CkksVector, CkksWeightedSum } from './handles.ts';
+export { CkksKey, CkksPublicKey, CkksSecretKey, CkksVector } from './handles.ts';
+export { CkksWeightedSum } from './weighted.ts';
 
 /**
  * Options of {@link createCkksContext}.
@@ -653,85 +648,26 @@ export class CkksContext {
     return new CkksWeightedSum(this);
   }
 
-  /** @internal One step of a weighted sum: acc (+)= w * v; returns the new accumulator. */
-  _weightedStep(
-    acc: Ciphertext[] | undefined,
-    v: CkksVector,
-    w: number,
-    level: number,
-  ): Ciphertext[] {
-    const seal = this._seal;
-    const primes = this._shape.primes[level] as readonly bigint[];
-    if (level + 1 >= this._shape.primes.length || primes.length <= basePrimeCount(this.parameters))
-      throw new PrivaggError('INVALID_PARAMETER', 'weighted sum: no level left to rescale');
-    const p = Number(primes[primes.length - 1] as bigint);
-    if (Math.abs(w) * p < 1) throw new RangeError(`"weight" is too small to encode (|w| < 1/${p})`);
-    if (acc === undefined) this.reserve(v._cts.length * this.ctBytes(level), 'weighted sum');
-    const out = acc ?? [];
-    const pt = this.scratchPlaintext();
-    const tmp = new seal.Ciphertext();
-    const constant = new Float64Array(this.slotCount).fill(w);
-    try {
-      sealCall(seal, 'INVALID_PARAMETER', 'weighted sum', () => {
-        this.encoder.encode(constant, p, pt);
-        const pid = (v._cts[0] as Ciphertext).parmsId();
-        try {
-          this.evaluator.plainModSwitchToInplace(pt, pid);
-        } finally {
-          pid.delete();
-        }
-      });
-      for (let c = 0; c < v._cts.length; c++) {
-        const src = v._cts[c] as Ciphertext;
-        if (acc === undefined) {
-          const ct = this.track(new seal.Ciphertext(), this.ctBytes(level));
-          out.push(ct);
-          sealCall(seal, 'DOMAIN_MISMATCH', 'weighted sum', () =>
-            this.evaluator.multiplyPlain(src, pt, ct),
-          );
-        } else {
-          sealCall(seal, 'DOMAIN_MISMATCH', 'weighted sum', () => {
-            this.evaluator.multiplyPlain(src, pt, tmp);
-            this.evaluator.addInplace(out[c] as Ciphertext, tmp);
-          });
-        }
-      }
-    } catch (e) {
-      if (acc === undefined) for (const ct of out) this._free(ct);
-      throw e;
-    } finally {
-      tmp.delete();
-    }
-    return out;
+  /** @internal The encoder. */
+  get _encoder(): CKKSEncoder {
+    return this.encoder;
   }
 
-  /** @internal Rescale an accumulator; returns the vector. */
-  _weightedFinish(
-    acc: Ciphertext[],
-    level: number,
-    meta: { length: number; bound: number; noise: Noise },
-  ): CkksVector {
-    const seal = this._seal;
-    try {
-      for (const ct of acc)
-        sealCall(seal, 'INVALID_PARAMETER', 'rescale', () =>
-          this.evaluator.rescaleToNextInplace(ct),
-        );
-    } catch (e) {
-      for (const ct of acc) this._free(ct);
-      throw e;
-    }
-    const now = this.ctBytes(level + 1);
-    for (const ct of acc) {
-      this.liveBytes += now - (this.sizes.get(ct) ?? 0);
-      this.sizes.set(ct, now);
-    }
-    const outScale = (acc[0] as Ciphertext).scale();
-    return new CkksVector(this, acc, {
-      length: meta.length,
-      bound: meta.bound,
-      noise: rescaleNoise(meta.noise, this.parameters.polyModulusDegree, outScale),
-    });
+  /** @internal The evaluator. */
+  get _evaluator(): Evaluator {
+    return this.evaluator;
+  }
+
+  /** @internal The shared scratch plaintext. */
+  _scratch(): Plaintext {
+    return this.scratchPlaintext();
+  }
+
+  /** @internal Account a tracked object's new size (after a rescale). */
+  _resize(x: Deletable, bytes: number): void {
+    if (!this.live.has(x)) return;
+    this.liveBytes += bytes - (this.sizes.get(x) ?? 0);
+    this.sizes.set(x, bytes);
   }
 
   /** @internal */
