@@ -372,7 +372,9 @@ export class ThresholdParty {
    * @param options - see {@link PartialDecryptOptions}
    * @returns the partial decryption (privagg wire format)
    * @throws {@link !TypeError} when an argument has the wrong type
-   * @throws {@link !RangeError} when the participant set or an option is invalid
+   * @throws {@link !RangeError} when the participant set or an option is invalid, or the
+   *   flooding this needs is wider than 2^48 (the exact sampler's range: use fewer queries, a
+   *   lower s or larger parameters)
    * @throws {@link index!PrivaggError} `PROTOCOL_ABORTED` when a ciphertext was partially
    *   decrypted before, or t-of-N shares are missing
    */
