@@ -13,7 +13,7 @@
  */
 import { IS_LITTLE_ENDIAN, PrivaggError } from '../core/index.ts';
 import { CT_DATA_OFFSET, PRNG_INFO_BYTES, SEAL_HEADER_BYTES } from './envelope.ts';
-import { ciphertextBytes, writeSealHeader } from './rns.ts';
+import { writeSealHeader } from './rns.ts';
 
 const FIXED = 1 + 8 + 1 + 64;
 
@@ -260,17 +260,31 @@ export function unpackFull(
   const primes = primesByLevel[level] as readonly bigint[];
   if (block.length !== packedFullBytes(primes, n))
     throw new PrivaggError('MALFORMED_MESSAGE', 'packed ciphertext: wrong length');
-  const words = new Uint32Array(unpackResidues(block.subarray(FULL_FIXED), primes, n, 2).buffer);
   const k = primes.length;
-  const scale = new DataView(block.buffer, block.byteOffset, block.length).getFloat64(1, true);
-  const big = new BigUint64Array(words.length / 2);
-  for (let i = 0; i < big.length; i++)
-    big[i] = (BigInt(words[2 * i + 1] as number) << 32n) | BigInt(words[2 * i] as number);
-  return ciphertextBytes(
-    parmsIds[level] as readonly bigint[],
-    n,
-    k,
-    [big.subarray(0, k * n), big.subarray(k * n)],
-    scale,
-  );
+  const count = 2 * k * n;
+  const size = CT_DATA_OFFSET + SEAL_HEADER_BYTES + 8 + 8 * count;
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  writeSealHeader(view, 0, size);
+  let p = SEAL_HEADER_BYTES;
+  for (const w of parmsIds[level] as readonly bigint[]) {
+    view.setBigUint64(p, w, true);
+    p += 8;
+  }
+  view.setUint8(p, 1);
+  p += 1;
+  for (const x of [2, n, k]) {
+    view.setBigUint64(p, BigInt(x), true);
+    p += 8;
+  }
+  view.setFloat64(p, new DataView(block.buffer, block.byteOffset, 9).getFloat64(1, true), true);
+  p += 8;
+  view.setBigUint64(p, 1n, true);
+  p += 8;
+  writeSealHeader(view, p, SEAL_HEADER_BYTES + 8 + 8 * count);
+  view.setBigUint64(p + SEAL_HEADER_BYTES, BigInt(count), true);
+  p += SEAL_HEADER_BYTES + 8;
+  // the halves are little-endian 64-bit words already: SEAL's data array, byte for byte
+  out.set(bytesLE(unpackResidues(block.subarray(FULL_FIXED), primes, n, 2)), p);
+  return out;
 }
