@@ -6,7 +6,9 @@
  * the machine are indicative.
  */
 import {
+  CKKS_PRESETS,
   type CkksContext,
+  type CkksPresetName,
   combinePartialDecryptions,
   combinePublicKeyShares,
   createCkksContext,
@@ -116,68 +118,118 @@ function overhead(ctx: CkksContext, quick: boolean): Record<string, unknown>[] {
   return rows;
 }
 
-async function sizes(ctx: CkksContext): Promise<Record<string, number>> {
-  const keys = ctx.generateKeys();
+async function sizes(): Promise<Record<string, Record<string, number>>> {
   const length = 100_000;
   const x = Float64Array.from({ length }, (_, i) => Math.cos(i) / 10);
-  const seeded = ctx.encryptToBytes(x, keys.secretKey).length / length;
-  const full = ctx.encryptToBytes(x, keys.publicKey).length / length;
-  using compact = await createCkksContext('n8192-compact');
-  const compactKeys = compact.generateKeys();
-  const compactSeeded = compact.encryptToBytes(x, compactKeys.secretKey).length / length;
-  // SEAL's own compressed seeded form, for reference (privagg accepts uncompressed only)
-  const seal = ctx._seal;
-  const encoder = new seal.CKKSEncoder(ctx._context);
-  const encryptor = new seal.Encryptor(ctx._context, keys.publicKey._key, keys.secretKey._key);
-  const pt = new seal.Plaintext();
-  encoder.encode(x.subarray(0, ctx.slotCount), ctx.scale, pt);
-  const s = encryptor.encryptSymmetricSerializable(pt);
-  const zstd = (s.saveToArray(seal.ComprModeType.zstd) as Uint8Array).length / ctx.slotCount;
-  for (const o of [s, encoder, encryptor, pt]) o.delete();
-  console.log('\nciphertext bytes per plaintext float (1e5 floats, target <= 12 seeded)');
+  const rows: string[][] = [];
+  const out: Record<string, Record<string, number>> = {};
+  for (const preset of Object.keys(CKKS_PRESETS) as CkksPresetName[]) {
+    using ctx = await createCkksContext(preset);
+    const keys = ctx.generateKeys();
+    const seeded = ctx.encryptToBytes(x, keys.secretKey, { bound: 1 }).length / length;
+    const fullWire = ctx.encryptToBytes(x, keys.publicKey, { bound: 1 });
+    const full = fullWire.length / length;
+    using loaded = ctx.loadVector(fullWire);
+    const sealForm =
+      loaded._cts.reduce((a, ct) => a + ctx._save(ct, 'ciphertext').length, 0) / length;
+    // SEAL's own compressed seeded form, for reference (privagg accepts uncompressed only)
+    const seal = ctx._seal;
+    const encoder = new seal.CKKSEncoder(ctx._context);
+    const encryptor = new seal.Encryptor(ctx._context, keys.publicKey._key, keys.secretKey._key);
+    const pt = new seal.Plaintext();
+    encoder.encode(x.subarray(0, ctx.slotCount), ctx.scale, pt);
+    const s = encryptor.encryptSymmetricSerializable(pt);
+    const zstd = (s.saveToArray(seal.ComprModeType.zstd) as Uint8Array).length / ctx.slotCount;
+    for (const o of [s, encoder, encryptor, pt]) o.delete();
+    const p = CKKS_PRESETS[preset];
+    rows.push([
+      preset,
+      `${p.coeffModulusBits.join('/')} @ 2^${p.scaleBits}`,
+      f(seeded),
+      f(full),
+      f(sealForm),
+      f(zstd),
+    ]);
+    out[preset] = { seeded, publicKey: full, publicKeySealForm: sealForm, sealSeededZstd: zstd };
+  }
+  console.log('\nciphertext bytes per plaintext float (1e5 floats; target <= 12 seeded)');
   table(
-    ['form', 'bytes/float'],
     [
-      ['n8192-compact, seeded, packed residues (add-only preset)', f(compactSeeded)],
-      ['n8192, seeded, packed residues (60 + 40 bits)', f(seeded)],
-      ['n8192, public key (full SEAL ciphertexts)', f(full)],
-      ['n8192, SEAL seeded + zstd (reference, not accepted on load)', f(zstd)],
+      'preset',
+      'primes @ scale',
+      'seeded, packed (secret key)',
+      'public key, packed',
+      'public key, SEAL form',
+      'SEAL seeded + zstd (reference)',
     ],
+    rows,
   );
-  return { compactSeeded, seeded, full, zstd };
+  return out;
 }
 
-async function fedavg(quick: boolean): Promise<Record<string, number>> {
-  using ctx = await createCkksContext('n8192');
+async function fedavg(
+  preset: CkksPresetName,
+  quick: boolean,
+  symmetric: boolean,
+): Promise<Record<string, number>> {
+  using ctx = await createCkksContext(preset);
   const keys = ctx.generateKeys();
   const clients = quick ? 10 : 100;
   const length = 100_000;
-  const t0 = performance.now();
-  let clientMs = 0;
-  using acc = ctx.createWeightedSum();
-  const base = Float64Array.from({ length }, (_, i) => Math.sin(i) / 20);
+  const updates = Array.from({ length: clients }, (_, c) =>
+    Float64Array.from({ length }, (_, i) => Math.sin(i + c) / 20),
+  );
+  const weights = updates.map(() => 1 / clients);
+  // plaintext FedAvg of the same vectors (the raw limit the HE server is compared with)
+  const plain = new Float64Array(length);
+  const tp = performance.now();
   for (let c = 0; c < clients; c++) {
-    const t = performance.now();
-    const wire = ctx.encryptToBytes(
-      base.map((v) => v + c * 1e-4),
-      keys.secretKey,
-      { bound: 1 },
-    );
-    clientMs += performance.now() - t;
+    const x = updates[c] as Float64Array;
+    const w = weights[c] as number;
+    for (let i = 0; i < length; i++) plain[i] = (plain[i] as number) + w * (x[i] as number);
+  }
+  const plainMs = performance.now() - tp;
+  let t = performance.now();
+  const key = symmetric ? keys.secretKey : keys.publicKey;
+  const wires = updates.map((x) => ctx.encryptToBytes(x, key, { bound: 1 }));
+  const clientMs = (performance.now() - t) / clients;
+  t = performance.now();
+  using acc = ctx.createWeightedSum();
+  for (const [c, wire] of wires.entries()) {
     using v = ctx.loadVector(wire);
-    acc.add(v, 1 / clients);
+    acc.add(v, weights[c] as number);
   }
   using mean = acc.finish();
+  const serverMs = performance.now() - t;
+  t = performance.now();
   const d = ctx.decrypt(mean, keys.secretKey);
-  const total = (performance.now() - t0) / 1000;
+  const decryptMs = performance.now() - t;
+  let err = 0;
+  for (let i = 0; i < length; i++)
+    err = Math.max(err, Math.abs((d.values[i] as number) - (plain[i] as number)));
+  const total = clientMs * clients + serverMs + decryptMs;
   console.log(
-    `\nencrypted FedAvg, ${clients} clients x 1e5 floats (seeded encryption, load, streaming weighted sum, decrypt): ${f(total)} s end to end in one thread, of which client encryption ${f(clientMs / 1000)} s; error bound ${d.errorBound.toExponential(2)}`,
+    `\nencrypted FedAvg, ${clients} clients x 1e5 floats, ${preset}, ${symmetric ? 'seeded symmetric' : 'public-key'} encryption (one thread):`,
   );
-  return { clients, seconds: total, clientSeconds: clientMs / 1000, errorBound: d.errorBound };
+  table(
+    ['step', 'ms', 'vs plaintext FedAvg'],
+    [
+      ['plaintext weighted sum (all clients)', f(plainMs), '1x'],
+      ['client: encrypt to bytes, per client', f(clientMs), '-'],
+      ['server: load + weighted sum + rescale', f(serverMs), `${f(serverMs / plainMs, 0)}x`],
+      ['key holder: decrypt', f(decryptMs), '-'],
+      ['end to end (every client + server + decrypt)', f(total), `${f(total / plainMs, 0)}x`],
+    ],
+  );
+  console.log(
+    `(max error ${err.toExponential(2)}, reported bound ${d.errorBound.toExponential(2)}; ${wires[0]?.length ?? 0} bytes per client)`,
+  );
+  return { clients, plainMs, clientMs, serverMs, decryptMs, serverRatio: serverMs / plainMs };
 }
 
 async function threshold(quick: boolean): Promise<Record<string, number>> {
-  using ctx = await createCkksContext('n8192');
+  const preset: CkksPresetName = 'n8192-flood';
+  using ctx = await createCkksContext(preset);
   const seed = new Uint8Array(32).fill(3);
   const parties = 5;
   let t = performance.now();
@@ -210,7 +262,7 @@ async function threshold(quick: boolean): Promise<Record<string, number>> {
   t = performance.now();
   const d = combinePartialDecryptions(ctx, v, partials, { parties });
   const combineMs = (performance.now() - t) / cts;
-  console.log('\nthreshold CKKS, 5 parties, 3-of-5, n8192 (flooding s = 40)');
+  console.log(`\nthreshold CKKS, 5 parties, 3-of-5, ${preset} (flooding s = 40)`);
   table(
     ['step', 'ms'],
     [
@@ -229,8 +281,11 @@ async function threshold(quick: boolean): Promise<Record<string, number>> {
 export async function runHeBench(quick = false): Promise<Record<string, unknown>> {
   using ctx = await createCkksContext('n8192');
   const perOp = overhead(ctx, quick);
-  const bytes = await sizes(ctx);
-  const fed = await fedavg(quick);
+  const bytes = await sizes();
+  const fed = [
+    await fedavg('n8192', quick, true),
+    ...(quick ? [] : [await fedavg('n8192-flood', quick, false)]),
+  ];
   const th = await threshold(quick);
   return { perOp, bytes, fedavg: fed, threshold: th };
 }

@@ -1,8 +1,15 @@
 /**
  * An exact discrete Gaussian sampler over the integers (Canonne, Kamath and Steinke 2020,
  * algorithms 1 to 3), drawing only uniform integers from an {@link Rng}: no floating point
- * touches the distribution. privagg/dp has the general samplers; this small copy keeps
- * privagg/he independent of it (the dp module was not on this branch when it was written).
+ * touches the distribution.
+ *
+ * Why not privagg/dp's sampler: noise flooding needs standard deviations of 2^30 to 2^48 at
+ * integer resolution (the flooding of a CKKS decryption must be finer than the error it hides:
+ * noise on a coarser grid g Z leaves the error modulo g visible), while
+ * `sampleDiscreteGaussian` accepts sigma^2 <= 2^40 (sigma <= 2^20) and returns an Int32Array;
+ * its fast double-precision decision path is built around those limits. This sampler takes any
+ * sigma below 2^48 and returns safe integers; at the widths flooding uses it draws a sample in
+ * about 10 microseconds (bigint arithmetic past 2^32).
  * @module
  * @internal
  */
@@ -98,6 +105,9 @@ function laplace(w: Words, t: number): number {
     let v = 0;
     while (bernExpSmallNum(w, 1, 1)) v++;
     const x = u + t * v;
+    // a proposal past 2^53 (32 sigma or more at sigma < 2^48, where the Gaussian puts less than
+    // e^-500) is dropped: every returned value is exact, the tail beyond is cut
+    if (!Number.isSafeInteger(x)) continue;
     const negative = w.next() & 1;
     if (negative === 1 && x === 0) continue;
     return negative === 1 ? -x : x;
@@ -108,14 +118,15 @@ function laplace(w: Words, t: number): number {
  * @internal A sampler of the discrete Gaussian, P(x) proportional to exp(-x^2 / (2 sigma^2))
  * with sigma^2 = num / den exactly (CKS20 algorithm 3: a discrete Laplace proposal with
  * t = floor(sigma) + 1 and an exact Bernoulli(exp(-(|y| - sigma^2 / t)^2 / (2 sigma^2)))
- * acceptance). sigma must stay below 2^40 so every sample is a safe integer.
+ * acceptance). sigma must stay below 2^48 so every sample is a safe integer (the tail beyond
+ * 2^53 is cut, a change of the distribution by less than e^-500).
  */
 export function discreteGaussianSampler(rng: Rng, num: bigint, den: bigint): () => number {
   if (num <= 0n || den <= 0n) throw new RangeError('sampler: sigma^2 must be positive');
   let root = BigInt(Math.floor(Math.sqrt(Number(num) / Number(den))));
   while (root * root * den > num) root--;
   while ((root + 1n) * (root + 1n) * den <= num) root++;
-  if (root >= 1n << 40n) throw new RangeError('sampler: sigma must be below 2^40');
+  if (root >= 1n << 48n) throw new RangeError('sampler: sigma must be below 2^48');
   const t = Number(root) + 1;
   const w = new Words(rng);
   const tb = BigInt(t);

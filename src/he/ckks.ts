@@ -16,20 +16,16 @@ import type {
   SEALContext,
 } from 'node-seal/throws';
 import {
-  aBytes,
   aFinite,
   aFiniteVector,
   aInteger,
   aFunction,
   aOptions,
-  ByteReader,
-  MAGIC,
-  MAX_MESSAGE_BYTES,
   PrivaggError,
   type Rng,
   randomBytes,
 } from '../core/index.ts';
-import { floodValues } from './flooding.ts';
+import { decodeWords, floodingSampler, floodingSigma, plaintextWords } from './flood.ts';
 import {
   type CkksDecryption,
   type CkksKeyPair,
@@ -37,19 +33,24 @@ import {
   type CkksReleasedDecryption,
   CkksSecretKey,
   CkksVector,
-  CkksWeightedSum,
   MAX_WEIGHT,
-  TYPE_PUBLIC_KEY,
-  TYPE_SECRET_KEY,
-  TYPE_VECTOR,
   TYPE_VECTOR_PACKED,
-  WIRE_VERSION,
+  TYPE_VECTOR_PACKED_FULL,
 } from './handles.ts';
-import { packSeeded, unpackSeeded } from './packed.ts';
-import { checkCiphertextBytes, checkSecretKeyBytes, type CiphertextShape } from './envelope.ts';
-import { type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
+import { packFull, packSeeded } from './packed.ts';
+import { CkksWeightedSum } from './weighted.ts';
+import { polyAdd } from './rns.ts';
+import type { CiphertextShape } from './envelope.ts';
+import { baseBits, type CkksParameters, type CkksPresetName, checkParameters } from './params.ts';
 import { isPoisoned, loadSeal, type SealRuntime, sealCall } from './seal.ts';
-import { addNoise, freshNoise, type Noise, rescaleNoise, Z_2_40 } from './noise.ts';
+import {
+  loadPublicKeyFrom,
+  loadSecretKeyFrom,
+  loadVectorFrom,
+  MAX_VALUES,
+  writeVector,
+} from './wire.ts';
+import { addNoise, freshNoise, type Noise, Z_2_40 } from './noise.ts';
 
 /** Objects SEAL allocates and JS must free. */
 interface Deletable {
@@ -58,10 +59,8 @@ interface Deletable {
 }
 
 export type { CkksDecryption, CkksKeyPair, CkksReleasedDecryption };
-export { CkksKey, CkksPublicKey, CkksSecretKey, CkksVector, CkksWeightedSum } from './handles.ts';
-
-/** Largest vector length accepted (2^28 values). */
-const MAX_VALUES = 2 ** 28;
+export { CkksKey, CkksPublicKey, CkksSecretKey, CkksVector } from './handles.ts';
+export { CkksWeightedSum } from './weighted.ts';
 
 /**
  * Options of {@link createCkksContext}.
@@ -95,13 +94,6 @@ export interface CkksEncryptOptions {
    * @defaultValue the smallest power of two >= max |value| (at least 1)
    */
   readonly bound?: number;
-}
-
-function readF64(bytes: Uint8Array, what: string): number {
-  const x = new DataView(bytes.buffer, bytes.byteOffset, 8).getFloat64(0, true);
-  if (!Number.isFinite(x) || x < 0)
-    throw new PrivaggError('MALFORMED_MESSAGE', `${what}: expected a finite non-negative number`);
-  return x;
 }
 
 /**
@@ -195,6 +187,26 @@ export class CkksContext {
       this.liveBytes += bytes;
     }
     return x;
+  }
+
+  /** @internal Track a SEAL object (and its size against the budget). */
+  _track<T extends Deletable>(x: T, bytes: number): T {
+    return this.track(x, bytes);
+  }
+
+  /** @internal Refuse work on a disposed or trapped context. */
+  _alive(): void {
+    this.alive();
+  }
+
+  /** @internal Refuse an allocation past the memory budget. */
+  _reserve(bytes: number, what: string): void {
+    this.reserve(bytes, what);
+  }
+
+  /** @internal Bytes of a ciphertext at a level. */
+  _ctBytes(level: number, polys = 2): number {
+    return this.ctBytes(level, polys);
   }
 
   /** @internal Free one tracked object. */
@@ -344,8 +356,10 @@ export class CkksContext {
    * Encrypt straight to privagg's wire format. With a secret key the ciphertexts are seeded
    * (a 64-byte seed stands in for the uniform half of each ciphertext) and their residues are
    * packed to the bit lengths of their primes: `(sum of data-prime bits) / 4` bytes per value,
-   * 25.6 at `n8192` and 11.8 at `n8192-compact`. With a public key they are full SEAL
-   * ciphertexts (about 64 bytes per value at `n8192`). Load with {@link CkksContext.loadVector}.
+   * 25.6 at `n8192`, 11.8 at `n8192-compact`, 36.3 at `n8192-flood`. With a public key (the
+   * only choice under a threshold key) both polynomials are sent, packed the same way: `(sum
+   * of data-prime bits) / 2` bytes per value, 50 at `n8192` and 72.5 at `n8192-flood` (SEAL's
+   * own form takes 16 bytes per prime: 64 and 96). Load with {@link CkksContext.loadVector}.
    *
    * @param values - finite numbers
    * @param key - a public or secret key of this context
@@ -386,12 +400,15 @@ export class CkksContext {
       );
     }
     const noise = this.freshNoise(symmetric, bound);
-    if (!symmetric) return this.writeVector(values.length, bound, noise, blobs);
-    // seeded: residues packed to their primes' bit lengths (first data level)
+    // residues packed to their primes' bit lengths (first data level); seeded: c0 and a seed
     const primes = this._shape.primes[1] as readonly bigint[];
     const n = this.parameters.polyModulusDegree;
+    if (!symmetric) {
+      const packed = blobs.map((b) => packFull(b, 1, primes, n));
+      return writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED_FULL);
+    }
     const packed = blobs.map((b) => packSeeded(b, 1, primes, n));
-    return this.writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED);
+    return writeVector(values.length, bound, noise, packed, TYPE_VECTOR_PACKED);
   }
 
   private checkEncrypt(
@@ -417,8 +434,7 @@ export class CkksContext {
       if (!(bound > 0)) throw new RangeError(`"options.bound" expected > 0, got ${bound}`);
       if (max > bound) throw new RangeError('"values" exceed the declared "options.bound"');
     }
-    const headroom =
-      2 ** ((this.parameters.coeffModulusBits[0] as number) - this.parameters.scaleBits - 2);
+    const headroom = this.headroom;
     if (bound > headroom)
       throw new RangeError(
         `"values" bound ${bound} exceeds the headroom of these parameters (${headroom})`,
@@ -464,9 +480,9 @@ export class CkksContext {
     return freshNoise(this.parameters.polyModulusDegree, this.scale, symmetric, special, bound);
   }
 
-  /** Largest |value| a decryption can represent: 2^(bits(q0) - scaleBits - 2). */
+  /** Largest |value| a decryption can represent: 2^(bits of the base primes - scaleBits - 2). */
   get headroom(): number {
-    return 2 ** ((this.parameters.coeffModulusBits[0] as number) - this.parameters.scaleBits - 2);
+    return 2 ** (baseBits(this.parameters) - this.parameters.scaleBits - 2);
   }
 
   private checkHeadroom(bound: number, what: string): void {
@@ -632,85 +648,26 @@ export class CkksContext {
     return new CkksWeightedSum(this);
   }
 
-  /** @internal One step of a weighted sum: acc (+)= w * v; returns the new accumulator. */
-  _weightedStep(
-    acc: Ciphertext[] | undefined,
-    v: CkksVector,
-    w: number,
-    level: number,
-  ): Ciphertext[] {
-    const seal = this._seal;
-    const primes = this._shape.primes[level] as readonly bigint[];
-    if (level + 1 >= this._shape.primes.length || primes.length < 2)
-      throw new PrivaggError('INVALID_PARAMETER', 'weighted sum: no level left to rescale');
-    const p = Number(primes[primes.length - 1] as bigint);
-    if (Math.abs(w) * p < 1) throw new RangeError(`"weight" is too small to encode (|w| < 1/${p})`);
-    if (acc === undefined) this.reserve(v._cts.length * this.ctBytes(level), 'weighted sum');
-    const out = acc ?? [];
-    const pt = this.scratchPlaintext();
-    const tmp = new seal.Ciphertext();
-    const constant = new Float64Array(this.slotCount).fill(w);
-    try {
-      sealCall(seal, 'INVALID_PARAMETER', 'weighted sum', () => {
-        this.encoder.encode(constant, p, pt);
-        const pid = (v._cts[0] as Ciphertext).parmsId();
-        try {
-          this.evaluator.plainModSwitchToInplace(pt, pid);
-        } finally {
-          pid.delete();
-        }
-      });
-      for (let c = 0; c < v._cts.length; c++) {
-        const src = v._cts[c] as Ciphertext;
-        if (acc === undefined) {
-          const ct = this.track(new seal.Ciphertext(), this.ctBytes(level));
-          out.push(ct);
-          sealCall(seal, 'DOMAIN_MISMATCH', 'weighted sum', () =>
-            this.evaluator.multiplyPlain(src, pt, ct),
-          );
-        } else {
-          sealCall(seal, 'DOMAIN_MISMATCH', 'weighted sum', () => {
-            this.evaluator.multiplyPlain(src, pt, tmp);
-            this.evaluator.addInplace(out[c] as Ciphertext, tmp);
-          });
-        }
-      }
-    } catch (e) {
-      if (acc === undefined) for (const ct of out) this._free(ct);
-      throw e;
-    } finally {
-      tmp.delete();
-    }
-    return out;
+  /** @internal The encoder. */
+  get _encoder(): CKKSEncoder {
+    return this.encoder;
   }
 
-  /** @internal Rescale an accumulator; returns the vector. */
-  _weightedFinish(
-    acc: Ciphertext[],
-    level: number,
-    meta: { length: number; bound: number; noise: Noise },
-  ): CkksVector {
-    const seal = this._seal;
-    try {
-      for (const ct of acc)
-        sealCall(seal, 'INVALID_PARAMETER', 'rescale', () =>
-          this.evaluator.rescaleToNextInplace(ct),
-        );
-    } catch (e) {
-      for (const ct of acc) this._free(ct);
-      throw e;
-    }
-    const now = this.ctBytes(level + 1);
-    for (const ct of acc) {
-      this.liveBytes += now - (this.sizes.get(ct) ?? 0);
-      this.sizes.set(ct, now);
-    }
-    const outScale = (acc[0] as Ciphertext).scale();
-    return new CkksVector(this, acc, {
-      length: meta.length,
-      bound: meta.bound,
-      noise: rescaleNoise(meta.noise, this.parameters.polyModulusDegree, outScale),
-    });
+  /** @internal The evaluator. */
+  get _evaluator(): Evaluator {
+    return this.evaluator;
+  }
+
+  /** @internal The shared scratch plaintext. */
+  _scratch(): Plaintext {
+    return this.scratchPlaintext();
+  }
+
+  /** @internal Account a tracked object's new size (after a rescale). */
+  _resize(x: Deletable, bytes: number): void {
+    if (!this.live.has(x)) return;
+    this.liveBytes += bytes - (this.sizes.get(x) ?? 0);
+    this.sizes.set(x, bytes);
   }
 
   /** @internal */
@@ -747,30 +704,9 @@ export class CkksContext {
    * @since 0.1.0
    */
   decrypt(vector: CkksVector, secretKey: CkksSecretKey): CkksDecryption {
-    this.alive();
-    this.checkVector(vector, 'vector');
-    if (!(secretKey instanceof CkksSecretKey))
-      throw new TypeError('"secretKey" expected a CkksSecretKey');
-    this.owns(secretKey, 'secretKey');
+    const dec = this.decryptorOf(vector, secretKey);
     const seal = this._seal;
     const out = new Float64Array(vector.length);
-    if (secretKey._key.isDeleted())
-      throw new PrivaggError('INVALID_PARAMETER', '"secretKey" was disposed');
-    // the key's decryptor, made once and cached on the key (freed with it)
-    let decryptor = secretKey._decryptor;
-    if (decryptor === undefined || decryptor.isDeleted()) {
-      decryptor = this.track(
-        sealCall(
-          seal,
-          'INVALID_PARAMETER',
-          'decryptor',
-          (): Decryptor => new seal.Decryptor(this._context, secretKey._key),
-        ),
-        0,
-      );
-      secretKey._decryptor = decryptor;
-    }
-    const dec = decryptor;
     const pt = this.scratchPlaintext();
     for (let c = 0; c < vector._cts.length; c++) {
       const slots = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
@@ -784,31 +720,58 @@ export class CkksContext {
     return Object.freeze({ values: out, errorBound: vector.errorBound });
   }
 
+  /** Checks, then the key's decryptor, made once and cached on the key (freed with it). */
+  private decryptorOf(vector: CkksVector, secretKey: CkksSecretKey): Decryptor {
+    this.alive();
+    this.checkVector(vector, 'vector');
+    if (!(secretKey instanceof CkksSecretKey))
+      throw new TypeError('"secretKey" expected a CkksSecretKey');
+    this.owns(secretKey, 'secretKey');
+    if (secretKey._key.isDeleted())
+      throw new PrivaggError('INVALID_PARAMETER', '"secretKey" was disposed');
+    const seal = this._seal;
+    let decryptor = secretKey._decryptor;
+    if (decryptor === undefined || decryptor.isDeleted()) {
+      decryptor = this.track(
+        sealCall(
+          seal,
+          'INVALID_PARAMETER',
+          'decryptor',
+          (): Decryptor => new seal.Decryptor(this._context, secretKey._key),
+        ),
+        0,
+      );
+      secretKey._decryptor = decryptor;
+    }
+    return decryptor;
+  }
+
   /**
    * Decrypt for release beyond the key holders, with noise flooding against the
    * Li-Micciancio key-recovery attack (Eurocrypt 2021): a CKKS decryption `m + e` reveals the
-   * error `e`, which is a function of the secret key. Each released value gets independent
-   * Gaussian noise, drawn exactly (CKS20 discrete Gaussian on a power-of-two grid, from the
-   * CSPRNG `rng`).
+   * error `e`, which is a function of the secret key. Every coefficient of the decrypted
+   * plaintext polynomial gets independent discrete Gaussian noise (drawn exactly, CKS20, from
+   * the CSPRNG `rng`) before it is decoded.
    *
    * @remarks
-   * **Statistical security.** With `L` released values, `queries` = the number of decryptions of
-   * related ciphertexts released in total (alpha), `B` = {@link CkksVector.errorBound} and `s` =
-   * `securityBits`, the noise has standard deviation
-   * `sigma = sqrt(24 L alpha) 2^(s/2) B` (Li, Micciancio, Schultz and Sorrell, CRYPTO 2022,
-   * section 4.4, applied to the released values): the KL divergence between the adversary's
-   * view with and without the decryption errors is at most `L alpha B^2 / (2 sigma^2) =
-   * 2^-s / 48`, which gives `s`-bit statistical security for key recovery (a search problem).
-   * The guarantee needs `B` to bound the error, which holds with probability 1 - 2^-40 per
-   * value (see {@link CkksVector.errorBound}).
+   * **Statistical security.** With `M` = N x (ciphertexts of the vector) x `queries` released
+   * coefficients (`queries`: how many related decryptions are released in total, alpha) and `t`
+   * a bound on every coefficient of the error (from the tracked noise; failure 2^-40), the noise
+   * has standard deviation `sigma = t sqrt(24 M) 2^(s/2)`: the Kullback-Leibler divergence
+   * between the released values and values simulated without the key is at most `2^-s / 48`,
+   * which is s-bit security against key recovery (Li, Micciancio, Schultz and Sorrell, CRYPTO
+   * 2022), and a statistical distance of at most `2^-(s/2 + 3.3)` (Pinsker): choose s = 74 for
+   * a distance of 2^-40.
    *
-   * **Precision cost.** The result's error bound grows from `B` to about
-   * `B + 7.54 sigma`: `log2(sqrt(24 L alpha)) + s / 2` bits of precision are lost. Example
-   * (n8192, FedAvg of 100 clients, B about 4.5e-9, L = 1e5, alpha = 1): sigma = 7.3e-3 at
-   * s = 40, 2.3e-4 at s = 30, 7.1e-6 at s = 20. A larger scale (a smaller B) buys the
-   * precision back.
+   * **Precision cost.** Each value gets noise of standard deviation
+   * {@link CkksReleasedDecryption.floodingStd} `= sigma sqrt(N / 2) / scale`, about
+   * `s/2 + log2(t sqrt(12 M N))` bits below the scale. At s = 40, for a sum of 100 vectors of
+   * 1e5 values at `n8192` (scale 2^45) it is about 8e-3; for a FedAvg (weighted mean) of 100
+   * clients x 1e5 floats at `n8192-flood` (scale 2^80) about 3e-11, measured maximum error
+   * 1e-10 (6e-9 relative; test/slow/he/fedavg-full.test.ts). Use `n8192-flood` for results that
+   * are released.
    *
-   * **Runtime.** About 50 microseconds per value for the exact sampler.
+   * **Runtime.** About 10 microseconds per coefficient (the exact sampler at these widths).
    *
    * @param vector - a vector of this context
    * @param secretKey - the secret key
@@ -816,7 +779,8 @@ export class CkksContext {
    *   `rng` (default the CSPRNG)
    * @returns the flooded values, the error bound including the flooding, and the noise used
    * @throws {@link !TypeError} when an argument has the wrong type
-   * @throws {@link !RangeError} when an option is out of range
+   * @throws {@link !RangeError} when an option is out of range, or the flooding this needs is
+   *   wider than 2^48 (use larger parameters or fewer queries)
    * @throws {@link index!PrivaggError} as {@link CkksContext.decrypt}
    * @since 0.1.0
    */
@@ -832,14 +796,30 @@ export class CkksContext {
     aInteger('options.queries', queries, 1, 2 ** 40);
     const rng = options.rng ?? randomBytes;
     aFunction('options.rng', rng);
-    const d = this.decrypt(vector, secretKey);
-    const sigma =
-      Math.sqrt(24 * Math.max(1, vector.length) * queries) * 2 ** (securityBits / 2) * d.errorBound;
-    const flooded = floodValues(d.values, sigma, this.headroom, rng);
+    const dec = this.decryptorOf(vector, secretKey);
+    const seal = this._seal;
+    const n = this.parameters.polyModulusDegree;
+    const level = this.levelOf(vector);
+    const primes = this._shape.primes[level] as readonly bigint[];
+    const scale = (vector._cts[0] as Ciphertext).scale();
+    const wanted = floodingSigma(this, vector, 1, securityBits, queries);
+    const flood = floodingSampler(this, wanted, rng);
+    const pt = this.scratchPlaintext();
+    const polys = vector._cts.map((ct) => {
+      const words = sealCall(seal, 'DOMAIN_MISMATCH', 'decryption', () => {
+        dec.decrypt(ct, pt);
+        return plaintextWords(this, pt);
+      });
+      const flooded = polyAdd(words, flood.next(primes.length), primes, n);
+      words.fill(0n);
+      return flooded;
+    });
+    const values = decodeWords(this, vector, level, scale, polys);
+    const floodingStd = (flood.sigma * Math.sqrt(n / 2)) / scale;
     return Object.freeze({
-      values: flooded.values,
-      errorBound: d.errorBound + flooded.grid / 2 + Z_2_40 * flooded.sigma,
-      floodingStd: flooded.sigma,
+      values,
+      errorBound: vector.errorBound + Z_2_40 * floodingStd,
+      floodingStd,
       securityBits,
       queries,
     });
@@ -873,47 +853,19 @@ export class CkksContext {
     ) as Uint8Array;
   }
 
-  private writeVector(
-    length: number,
-    bound: number,
-    noise: Noise,
-    blobs: readonly Uint8Array[],
-    type: number = TYPE_VECTOR,
-  ): Uint8Array {
-    // one allocation, no intermediate copies (the layout ByteReader reads in loadVector)
-    const head = 4 + 4 + 4 * 8 + 4;
-    const total = blobs.reduce((a, b) => a + b.length + 4, head);
-    if (total > MAX_MESSAGE_BYTES)
-      throw new PrivaggError('OVERFLOW', `vector message would exceed ${MAX_MESSAGE_BYTES} bytes`);
-    const out = new Uint8Array(total);
-    const view = new DataView(out.buffer);
-    out.set(MAGIC);
-    out[2] = WIRE_VERSION;
-    out[3] = type;
-    view.setUint32(4, length, true);
-    [bound, noise.free, noise.keyed, noise.bias].forEach((x, i) => {
-      view.setFloat64(8 + 8 * i, x, true);
-    });
-    view.setUint32(40, blobs.length, true);
-    let p = head;
-    for (const b of blobs) {
-      view.setUint32(p, b.length, true);
-      out.set(b, p + 4);
-      p += 4 + b.length;
-    }
-    return out;
-  }
-
   /** @internal */
   _serializeVector(v: CkksVector): Uint8Array {
     this.checkVector(v, 'vector');
-    const blobs = v._cts.map((ct) => this._save(ct, 'ciphertext'));
-    return this.writeVector(v.length, v.bound, v._noise, blobs);
+    const level = this.levelOf(v);
+    const primes = this._shape.primes[level] as readonly bigint[];
+    const n = this.parameters.polyModulusDegree;
+    const blobs = v._cts.map((ct) => packFull(this._save(ct, 'ciphertext'), level, primes, n));
+    return writeVector(v.length, v.bound, v._noise, blobs, TYPE_VECTOR_PACKED_FULL);
   }
 
   /**
-   * Load a vector from untrusted bytes (either wire form: full SEAL ciphertexts, or packed
-   * seeded ones, which are first rebuilt into SEAL's layout). Everything is checked before
+   * Load a vector from untrusted bytes (any wire form: SEAL ciphertexts, packed seeded or
+   * packed full ones, which are first rebuilt into SEAL's layout). Everything is checked before
    * SEAL parses a byte: the envelope (version, type, lengths, trailing bytes), the chunk count against the length,
    * each SEAL object's header (magic, version 4.1, no compression, exact declared size), its
    * parameters (parms_id of a data level of this context, NTT form, two polynomials, degree,
@@ -929,69 +881,7 @@ export class CkksContext {
    * @since 0.1.0
    */
   loadVector(bytes: Uint8Array): CkksVector {
-    this.alive();
-    aBytes('bytes', bytes);
-    const r = new ByteReader(bytes);
-    const packed = bytes[3] === TYPE_VECTOR_PACKED;
-    r.header(packed ? TYPE_VECTOR_PACKED : TYPE_VECTOR, [WIRE_VERSION]);
-    const length = r.u32();
-    const bound = readF64(r.raw(8), 'vector bound');
-    const noise: Noise = {
-      free: readF64(r.raw(8), 'vector noise'),
-      keyed: readF64(r.raw(8), 'vector noise'),
-      bias: readF64(r.raw(8), 'vector bias'),
-    };
-    if (bound > this.headroom)
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: declared bound exceeds the headroom');
-    const count = r.u32();
-    if (length > MAX_VALUES || count !== Math.max(1, Math.ceil(length / this.slotCount)))
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: chunk count does not match its length');
-    let blobs: Uint8Array[] = [];
-    // a lower bound on each blob's size keeps `count` from driving the loop past the input
-    for (let i = 0; i < count; i++) blobs.push(r.bytes(bytes.length, 16));
-    r.end();
-    if (packed) {
-      const n = this.parameters.polyModulusDegree;
-      blobs = blobs.map((b) => unpackSeeded(b, this._shape.parmsIds, this._shape.primes, n));
-    }
-    const checked = blobs.map((b, i) =>
-      checkCiphertextBytes(b, this._shape, {
-        allowSeeded: true,
-        polys: [2],
-        what: `ciphertext ${i}`,
-      }),
-    );
-    const level = (checked[0] as { level: number }).level;
-    const scale = (checked[0] as { scale: number }).scale;
-    if (packed && !checked.every((c) => c.seeded))
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: packed ciphertexts must be seeded');
-    for (const c of checked) {
-      if (c.level === 0 || c.level !== level)
-        throw new PrivaggError(
-          'MALFORMED_MESSAGE',
-          'vector: ciphertexts at a wrong or mixed level',
-        );
-      if (c.scale !== scale)
-        throw new PrivaggError('MALFORMED_MESSAGE', 'vector: ciphertexts at mixed scales');
-    }
-    if (Math.abs(Math.log2(scale) - this.parameters.scaleBits) > 1)
-      throw new PrivaggError('MALFORMED_MESSAGE', 'vector: scale does not match the parameters');
-    this.reserve(count * this.ctBytes(level), 'loading a vector');
-    const seal = this._seal;
-    const cts: Ciphertext[] = [];
-    try {
-      for (const b of blobs) {
-        const ct = this.track(new seal.Ciphertext(), this.ctBytes(level));
-        cts.push(ct);
-        sealCall(seal, 'MALFORMED_MESSAGE', 'loading a ciphertext', () =>
-          ct.loadFromArray(this._context, b),
-        );
-      }
-    } catch (e) {
-      for (const ct of cts) this._free(ct);
-      throw e;
-    }
-    return new CkksVector(this, cts, { length, bound, noise });
+    return loadVectorFrom(this, bytes);
   }
 
   /**
@@ -1004,30 +894,7 @@ export class CkksContext {
    * @since 0.1.0
    */
   loadPublicKey(bytes: Uint8Array): CkksPublicKey {
-    this.alive();
-    aBytes('bytes', bytes);
-    const r = new ByteReader(bytes);
-    r.header(TYPE_PUBLIC_KEY, [WIRE_VERSION]);
-    const raw = r.bytes(bytes.length);
-    r.end();
-    const c = checkCiphertextBytes(raw, this._shape, {
-      allowSeeded: false,
-      polys: [2],
-      what: 'public key',
-    });
-    if (c.level !== 0) throw new PrivaggError('MALFORMED_MESSAGE', 'public key: wrong level');
-    this.reserve(this.ctBytes(0), 'loading a public key');
-    const seal = this._seal;
-    const pk = this.track(new seal.PublicKey(), this.ctBytes(0));
-    try {
-      sealCall(seal, 'MALFORMED_MESSAGE', 'loading a public key', () =>
-        pk.loadFromArray(this._context, raw),
-      );
-    } catch (e) {
-      this._free(pk);
-      throw e;
-    }
-    return new CkksPublicKey(this, pk);
+    return loadPublicKeyFrom(this, bytes);
   }
 
   /**
@@ -1039,32 +906,7 @@ export class CkksContext {
    * @since 0.1.0
    */
   loadSecretKey(bytes: Uint8Array): CkksSecretKey {
-    this.alive();
-    aBytes('bytes', bytes);
-    const r = new ByteReader(bytes);
-    r.header(TYPE_SECRET_KEY, [WIRE_VERSION]);
-    const raw = r.bytes(bytes.length);
-    r.end();
-    const primes = this._shape.primes[0] as readonly bigint[];
-    checkSecretKeyBytes(
-      raw,
-      this._shape.parmsIds[0] as readonly bigint[],
-      primes,
-      this.parameters.polyModulusDegree,
-    );
-    const bytesNeeded = this.ctBytes(0) / 2;
-    this.reserve(bytesNeeded, 'loading a secret key');
-    const seal = this._seal;
-    const sk = this.track(new seal.SecretKey(), bytesNeeded);
-    try {
-      sealCall(seal, 'MALFORMED_MESSAGE', 'loading a secret key', () =>
-        sk.loadFromArray(this._context, raw),
-      );
-    } catch (e) {
-      this._free(sk);
-      throw e;
-    }
-    return new CkksSecretKey(this, sk);
+    return loadSecretKeyFrom(this, bytes);
   }
 
   /**

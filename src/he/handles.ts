@@ -4,14 +4,16 @@
  * @module
  */
 import type { Ciphertext, Decryptor, Encryptor, PublicKey, SecretKey } from 'node-seal/throws';
-import { aFinite, ByteWriter, PrivaggError } from '../core/index.ts';
+import { ByteWriter } from '../core/index.ts';
 import type { CkksContext } from './ckks.ts';
-import { addNoise, type Noise, noiseBound, weightNoise } from './noise.ts';
+import { type Noise, noiseBound } from './noise.ts';
 
 /** @internal Wire type of a serialized vector (privagg message type byte). */
 export const TYPE_VECTOR = 0x48;
 /** @internal Wire type of a vector of packed seeded ciphertexts (packed.ts). */
 export const TYPE_VECTOR_PACKED = 0x4e;
+/** @internal Wire type of a vector of packed full (two-polynomial) ciphertexts (packed.ts). */
+export const TYPE_VECTOR_PACKED_FULL = 0x4f;
 /** @internal */
 export const TYPE_PUBLIC_KEY = 0x49;
 /** @internal */
@@ -172,7 +174,8 @@ export class CkksVector {
   }
   /**
    * The vector in privagg's wire format: a versioned envelope with the metadata and each
-   * ciphertext as an uncompressed SEAL 4.1 object.
+   * ciphertext's residues packed to the bit lengths of their primes (the packed full form;
+   * {@link CkksContext.loadVector} also reads plain SEAL 4.1 objects).
    * @returns the bytes
    * @throws {@link index!PrivaggError} `INVALID_PARAMETER` when the vector was disposed
    */
@@ -199,89 +202,4 @@ export interface CkksKeyPair {
   readonly secretKey: CkksSecretKey;
   /** The matching public key. */
   readonly publicKey: CkksPublicKey;
-}
-
-/**
- * A streaming weighted sum (see {@link CkksContext.createWeightedSum}).
- * @since 0.1.0
- * @public
- */
-export class CkksWeightedSum {
-  private readonly ctx: CkksContext;
-  private acc: Ciphertext[] | undefined;
-  private level = -1;
-  private length = 0;
-  private bound = 0;
-  private noise: Noise = { free: 0, keyed: 0, bias: 0 };
-  private count = 0;
-  private done = false;
-  /** @internal Use {@link CkksContext.createWeightedSum}. */
-  constructor(ctx: CkksContext) {
-    this.ctx = ctx;
-  }
-  /** Number of vectors added so far. */
-  get size(): number {
-    return this.count;
-  }
-  /**
-   * Add `weight * vector` into the accumulator.
-   * @param vector - a vector of the accumulator's context, same length and level as the others
-   * @param weight - a finite nonzero weight, |weight| <= 2^20
-   * @throws {@link !TypeError} when `vector` is not a {@link CkksVector}
-   * @throws {@link !RangeError} when `weight` is out of range
-   * @throws {@link index!PrivaggError} `DOMAIN_MISMATCH` for a mismatched vector; `OVERFLOW` past the
-   *   headroom; `PROTOCOL_ABORTED` after `finish()`
-   */
-  add(vector: CkksVector, weight: number): void {
-    if (this.done) throw new PrivaggError('PROTOCOL_ABORTED', 'this weighted sum is finished');
-    this.ctx._checkVector(vector, 'vector');
-    aFinite('weight', weight);
-    if (weight === 0 || Math.abs(weight) > MAX_WEIGHT)
-      throw new RangeError(`"weight" expected nonzero |weight| <= 2^20, got ${weight}`);
-    const level = this.ctx._levelOf(vector);
-    if (this.acc !== undefined) {
-      if (vector.length !== this.length)
-        throw new PrivaggError('DOMAIN_MISMATCH', 'weighted sum: lengths differ');
-      if (level !== this.level)
-        throw new PrivaggError('DOMAIN_MISMATCH', 'weighted sum: levels differ');
-    }
-    const bound = this.bound + Math.abs(weight) * vector.bound;
-    this.ctx._checkHeadroom(bound, 'weighted sum');
-    this.acc = this.ctx._weightedStep(this.acc, vector, weight, level);
-    this.level = level;
-    this.length = vector.length;
-    this.bound = bound;
-    this.noise = addNoise(
-      this.noise,
-      weightNoise(vector._noise, weight, vector.bound, this.ctx._lastPrime(level)),
-    );
-    this.count++;
-  }
-  /**
-   * Rescale and return the weighted sum; the accumulator is then finished.
-   * @returns the weighted sum, one level below its inputs
-   * @throws {@link index!PrivaggError} `PROTOCOL_ABORTED` when nothing was added or already finished
-   */
-  finish(): CkksVector {
-    if (this.done || this.acc === undefined)
-      throw new PrivaggError('PROTOCOL_ABORTED', 'weighted sum: nothing to finish');
-    this.done = true;
-    const acc = this.acc;
-    this.acc = undefined;
-    return this.ctx._weightedFinish(acc, this.level, {
-      length: this.length,
-      bound: this.bound,
-      noise: this.noise,
-    });
-  }
-  /** Free the accumulator if it was not finished. Idempotent. */
-  dispose(): void {
-    this.done = true;
-    if (this.acc !== undefined) for (const ct of this.acc) this.ctx._free(ct);
-    this.acc = undefined;
-  }
-  /** Same as {@link CkksWeightedSum.dispose}. */
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
 }

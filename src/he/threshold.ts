@@ -15,7 +15,19 @@
  *   coefficients at 0 modulo each prime) in place of `s_j`.
  *
  * A party never releases two partial decryptions of the same ciphertext (it remembers the
- * SHA-256 of every ciphertext it has partially decrypted).
+ * SHA-256 of the `c1` half and level of every ciphertext it has partially decrypted: the
+ * partial depends on nothing else).
+ *
+ * Why the Shamir sharing is done here and not with privagg/sharing: that module shares over
+ * the fixed field GF(2^31 - 1), while these shares must live modulo each RNS prime of the key
+ * level (40 to 60 bits, each congruent to 1 modulo 2N): a partial decryption multiplies the
+ * share by `c1` modulo every prime, and Lagrange interpolation must recover `s` modulo each
+ * of them. Shares of `s` modulo 2^31 - 1 would reconstruct `s + k (2^31 - 1)` for an unknown
+ * integer polynomial `k` (a huge error once taken modulo the CKKS primes), and the NTT-form
+ * residues of `s` are uniform modulo their primes, not field elements of GF(2^31 - 1). The
+ * sharing here is the textbook scheme over each prime field Z_q (Horner evaluation at 1..N,
+ * Lagrange coefficients at 0 that reject duplicate indices), tested against privagg/sharing's
+ * Lagrange coefficients over GF(2^31 - 1) in test/unit/he/threshold.test.ts.
  * @module
  */
 import {
@@ -32,16 +44,16 @@ import {
   sha256Digest,
   toHex,
 } from '../core/index.ts';
-import { discreteGaussianSampler } from './_sampler.ts';
+import { sampleDiscreteGaussian } from '../dp/index.ts';
 import type { CkksContext, CkksDecryption, CkksPublicKey, CkksVector } from './ckks.ts';
 import { checkCiphertextBytes } from './envelope.ts';
+import { decodeWords, floodingSampler, floodingSigma } from './flood.ts';
 import { FFT_RELATIVE, secretEmbeddingBound, Z_2_40 } from './noise.ts';
 import {
   CT_FIXED,
   ciphertextBytes,
   dataWords,
   NttHelper,
-  plaintextBytes,
   polyAdd,
   polyMul,
   polyScale,
@@ -49,7 +61,7 @@ import {
   polyTruncate,
   uniformFromSeed,
 } from './rns.ts';
-import { sealCall } from './seal.ts';
+import { SEAL_NOISE_STD } from './params.ts';
 
 const WIRE_VERSION = 1;
 const TYPE_KEY_SHARE = 0x4b;
@@ -207,10 +219,8 @@ export class ThresholdParty {
         if (filled === n) break;
       }
     }
-    // error: discrete Gaussian with sigma = 3.2 (SEAL's), sigma^2 = 256 / 25
-    const e = new Float64Array(n);
-    const gaussian = discreteGaussianSampler(rng, 256n, 25n);
-    for (let i = 0; i < n; i++) e[i] = gaussian();
+    // error: discrete Gaussian with sigma = 3.2 (SEAL's), from privagg/dp's exact sampler
+    const e = Float64Array.from(sampleDiscreteGaussian(SEAL_NOISE_STD ** 2, n, rng));
     this.secret = ntt.forward(s);
     s.fill(0);
     const a = uniformFromSeed(seed, keyPrimes, n);
@@ -332,21 +342,39 @@ export class ThresholdParty {
    *
    * @remarks
    * **Flooding.** `e'` has independent discrete Gaussian coefficients (exact CKS20 sampler, from
-   * the party's `rng`) of standard deviation `sqrt(24 N alpha) 2^(s/2) t_c`, where `t_c` bounds
-   * the coefficients of the ciphertext's error (from its tracked noise, with the secret's
-   * coefficients bounded by the number of parties): the calibration of Li, Micciancio,
-   * Schultz and Sorrell (CRYPTO 2022) for s-bit statistical security against key recovery
-   * from released decryptions. The combined result carries the flooding of every participant:
-   * {@link combinePartialDecryptions} reports the bound. **Precision cost**: at n8192 with a
-   * FedAvg aggregate the slot error grows to about `1.4e-6 2^(s/2)` (about 1.5 at s = 40): the
-   * flooding this security needs is far above the 1e-6 that unprotected decryption reaches.
+   * the party's `rng`) of standard deviation `sigma = t sqrt(24 M) 2^(s/2)`, with `M` = N x the
+   * ciphertexts of `vector` x `queries` released coefficients and `t` a bound on every
+   * coefficient of the ciphertext's error (its secret being the sum of N ternary shares): the
+   * calibration of Li, Micciancio, Schultz and Sorrell (CRYPTO 2022) that bounds the
+   * Kullback-Leibler divergence between the released partials and ones simulated without the
+   * key by `2^-s / 48` (s-bit security against key recovery; statistical distance at most
+   * `2^-(s/2 + 3.3)`, so s = 74 for 2^-40). Every party floods to the full sigma on its own, so
+   * the flooding holds even when the other participants collude with the combiner (as in
+   * Mouchet et al., PETS 2021). See the flooding analysis in the module documentation of
+   * {@link CkksContext.decryptForRelease}.
+   *
+   * **Precision cost.** The combined result carries t partials' flooding: per value a standard
+   * deviation of `sqrt(t) sigma sqrt(N / 2) / scale`, about `s/2 + log2(t sqrt(12 M N t))` bits
+   * below the scale. Measured (test/slow/he/fedavg-full.test.ts) on a FedAvg of 100 clients x
+   * 1e5 floats, 3 of 5 parties, s = 40, `n8192-flood` (scale 2^80): maximum error 4.4e-10,
+   * 2.5e-8 relative to the largest value of the mean. At `n8192` (scale 2^45) the same flooding
+   * is 2^35 times larger than the data: use `n8192-flood` (or larger parameters) for threshold
+   * keys.
+   *
+   * **Replays.** A partial decryption depends only on the level and `c1` of each ciphertext; a
+   * party refuses any ciphertext whose `(level, c1)` it has already partially decrypted, so a
+   * second request for the same ciphertext, or for one with the same `c1` and another `c0`,
+   * cannot average the flooding away. Related ciphertexts (sums, multiples) are what `queries`
+   * accounts for.
    *
    * @param vector - the vector to decrypt
    * @param participants - the indices taking part (all N for N-of-N, exactly t for t-of-N)
    * @param options - see {@link PartialDecryptOptions}
    * @returns the partial decryption (privagg wire format)
    * @throws {@link !TypeError} when an argument has the wrong type
-   * @throws {@link !RangeError} when the participant set or an option is invalid
+   * @throws {@link !RangeError} when the participant set or an option is invalid, or the
+   *   flooding this needs is wider than 2^48 (the exact sampler's range: use fewer queries, a
+   *   lower s or larger parameters)
    * @throws {@link index!PrivaggError} `PROTOCOL_ABORTED` when a ciphertext was partially
    *   decrypted before, or t-of-N shares are missing
    */
@@ -376,36 +404,33 @@ export class ThresholdParty {
     }
     const cts = ciphertextsOf(ctx, vector);
     for (const ct of cts)
-      if (this.decrypted.has(ct.digest))
+      if (this.decrypted.has(ct.c1Digest))
         throw new PrivaggError(
           'PROTOCOL_ABORTED',
           'this party already released a partial decryption of one of these ciphertexts',
         );
-    const sigma = smudgingSigma(ctx, vector, this.parties, securityBits, queries);
-    // sigma^2 as a rational with a 2^-8 resolution, rounded up
-    const sigmaNum = BigInt(Math.ceil(sigma * 256)) ** 2n;
-    const sigmaDen = 65536n;
-    const ntt = NttHelper.of(ctx);
+    const flood = floodingSampler(
+      ctx,
+      floodingSigma(ctx, vector, this.parties, securityBits, queries),
+      this.rng,
+    );
     const w = new ByteWriter(1024).header(WIRE_VERSION, TYPE_PARTIAL);
     w.u16(this.index).u16(set.length);
     for (const j of set) w.u16(j);
-    w.raw(f64(sigma));
+    w.raw(f64(flood.sigma));
     w.u32(cts.length);
-    const gaussian = discreteGaussianSampler(this.rng, sigmaNum, sigmaDen);
     for (const ct of cts) {
       const primes = ct.primes;
-      const e = new Float64Array(n);
-      for (let i = 0; i < n; i++) e[i] = gaussian();
-      const ne = polyTruncate(ntt.forward(e), primes.length, n);
       const h = polyAdd(
         polyMul(ct.c1, polyTruncate(key, primes.length, n), primes, n),
-        ne,
+        flood.next(primes.length),
         primes,
         n,
       );
       w.raw(ct.digestBytes).bytes(wordsToBytes(h));
     }
-    for (const ct of cts) this.decrypted.add(ct.digest);
+    // h depends on c1 only: a ciphertext that shares c1 (another c0) is the same query
+    for (const ct of cts) this.decrypted.add(ct.c1Digest);
     return w.finish();
   }
 
@@ -446,6 +471,8 @@ function checkParticipants(
 
 interface CtParts {
   digest: string;
+  /** SHA-256 of the level and c1, what a partial decryption depends on. */
+  c1Digest: string;
   digestBytes: Uint8Array;
   level: number;
   primes: readonly bigint[];
@@ -467,42 +494,19 @@ function ciphertextsOf(ctx: CkksContext, vector: CkksVector): CtParts[] {
     const words = dataWords(bytes, CT_FIXED);
     const k = primes.length;
     const digestBytes = sha256Digest(bytes);
+    const c1 = words.slice(k * n, 2 * k * n);
+    const c1Bytes = new Uint8Array(c1.buffer, c1.byteOffset, c1.byteLength);
     return {
       digest: toHex(digestBytes),
+      c1Digest: `${checked.level}:${toHex(sha256Digest(c1Bytes))}`,
       digestBytes,
       level: checked.level,
       primes,
       c0: words.slice(0, k * n),
-      c1: words.slice(k * n, 2 * k * n),
+      c1,
       scale: checked.scale,
     };
   });
-}
-
-/**
- * Bound on the coefficients of the ciphertext's key-dependent error (integer units), with the
- * secret's coefficients bounded by the number of parties. The deterministic terms (weight
- * rounding, FFT round-off) are functions of the data, not of the key, and need no flooding.
- */
-function coefficientBound(ctx: CkksContext, vector: CkksVector, parties: number): number {
-  const n = ctx.parameters.polyModulusDegree;
-  const scale = (vector._cts[0] as { scale(): number }).scale();
-  const { free, keyed } = vector._noise;
-  return scale * Z_2_40 * Math.sqrt(free / n + keyed * parties * parties);
-}
-
-/** Flooding standard deviation (integer units) per party. */
-function smudgingSigma(
-  ctx: CkksContext,
-  vector: CkksVector,
-  parties: number,
-  securityBits: number,
-  queries: number,
-): number {
-  const n = ctx.parameters.polyModulusDegree;
-  return (
-    Math.sqrt(24 * n * queries) * 2 ** (securityBits / 2) * coefficientBound(ctx, vector, parties)
-  );
 }
 
 /**
@@ -656,36 +660,15 @@ export function combinePartialDecryptions(
   }
   if (set === undefined || seen.size !== set.length)
     throw new PrivaggError('INSUFFICIENT_SHARES', "a participant's partial decryption is missing");
-  const seal = ctx._seal;
-  const out = new Float64Array(vector.length);
-  const encoder = new seal.CKKSEncoder(ctx._context);
-  const pt = new seal.Plaintext();
-  try {
-    cts.forEach((ct, c) => {
-      const bytes = plaintextBytes(
-        ctx._shape.parmsIds[ct.level] as readonly bigint[],
-        sums[c] as BigUint64Array,
-        ct.scale,
-      );
-      const slots = sealCall(seal, 'MALFORMED_MESSAGE', 'threshold decoding', () => {
-        pt.loadFromArray(ctx._context, bytes);
-        return encoder.decodeFloat64(pt) as Float64Array;
-      });
-      const start = c * ctx.slotCount;
-      out.set(slots.subarray(0, Math.min(ctx.slotCount, vector.length - start)), start);
-    });
-  } finally {
-    pt.delete();
-    encoder.delete();
-  }
-  // error: the vector's own (secret coefficients up to N in size) plus every flooding term
-  const scale = (cts[0] as CtParts).scale;
+  const first = cts[0] as CtParts;
+  const out = decodeWords(ctx, vector, first.level, first.scale, sums);
+  // the vector's own error (its secret is the sum of N shares) plus every party's flooding
   const { free, keyed, bias } = vector._noise;
   const bound =
     Z_2_40 *
       (Math.sqrt(free) +
         Math.sqrt(keyed) * secretEmbeddingBound(n) * options.parties +
-        Math.sqrt((n / 2) * floodVar) / scale) +
+        Math.sqrt((n / 2) * floodVar) / first.scale) +
     bias +
     vector.bound * FFT_RELATIVE;
   return Object.freeze({ values: out, errorBound: bound });

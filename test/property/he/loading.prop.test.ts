@@ -7,12 +7,15 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CkksContext, type CkksKeyPair, createCkksContext } from '../../../src/he/index.ts';
 import { sealCall } from '../../../src/he/seal.ts';
+import { writeVector } from '../../../src/he/wire.ts';
 import { isPrivaggError } from '../../../src/index.ts';
 
 let ctx: CkksContext;
 let keys: CkksKeyPair;
 let seeded: Uint8Array;
 let full: Uint8Array;
+/** The same public-key ciphertext in SEAL's own form (64-bit residues), still accepted. */
+let sealForm: Uint8Array;
 let publicKey: Uint8Array;
 let secretKey: Uint8Array;
 const x = [0.25, -0.5, 1, 2, 3];
@@ -22,6 +25,13 @@ beforeAll(async () => {
   keys = ctx.generateKeys();
   seeded = ctx.encryptToBytes(x, keys.secretKey);
   full = ctx.encryptToBytes(x, keys.publicKey);
+  using v = ctx.loadVector(full);
+  sealForm = writeVector(
+    v.length,
+    v.bound,
+    v._noise,
+    v._cts.map((ct) => ctx._save(ct, 'ciphertext')),
+  );
   publicKey = keys.publicKey.serialize();
   secretKey = keys.secretKey.serialize();
 });
@@ -56,7 +66,7 @@ function stillWorks(): void {
 
 describe('checked loading of untrusted bytes', () => {
   it('valid bytes load and decrypt', () => {
-    for (const bytes of [seeded, full]) {
+    for (const bytes of [seeded, full, sealForm]) {
       using v = ctx.loadVector(bytes);
       expect(v.length).toBe(x.length);
       const d = ctx.decrypt(v, keys.secretKey);
@@ -82,11 +92,11 @@ describe('checked loading of untrusted bytes', () => {
   it('every truncation and every extension is rejected', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('seeded', 'full', 'publicKey', 'secretKey'),
+        fc.constantFrom('seeded', 'full', 'sealForm', 'publicKey', 'secretKey'),
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.uint8Array({ minLength: 1, maxLength: 64 }),
         (which, at, extra) => {
-          const bytes = { seeded, full, publicKey, secretKey }[which];
+          const bytes = { seeded, full, sealForm, publicKey, secretKey }[which];
           const load =
             which === 'publicKey'
               ? loaders().publicKey
@@ -108,15 +118,46 @@ describe('checked loading of untrusted bytes', () => {
   it('mutated headers and metadata are rejected or load as a well-formed ciphertext', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom('seeded', 'full'),
+        fc.constantFrom('seeded', 'full', 'sealForm'),
         fc.integer({ min: 0, max: 300 }),
         fc.integer({ min: 1, max: 255 }),
         (which, at, xor) => {
-          const bytes = (which === 'seeded' ? seeded : full).slice();
+          const bytes = { seeded, full, sealForm }[which].slice();
           bytes[at] = (bytes[at] as number) ^ xor;
           attempt(loaders().vector, bytes);
         },
       ),
+    );
+    stillWorks();
+  });
+
+  it('oversized declarations (length, chunk count, blob size) are rejected before any allocation', () => {
+    const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.length);
+    for (const base of [seeded, full, sealForm]) {
+      const longer = base.slice();
+      view(longer).setUint32(4, 2 ** 28, true); // length: 2^28 values in one chunk
+      expect(attempt(loaders().vector, longer)).toBe('MALFORMED_MESSAGE');
+      const beyond = base.slice();
+      view(beyond).setUint32(4, 2 ** 31, true);
+      view(beyond).setUint32(40, 2 ** 31 / ctx.slotCount, true); // consistent but past the cap
+      expect(attempt(loaders().vector, beyond)).toBe('MALFORMED_MESSAGE');
+      const blob = base.slice();
+      view(blob).setUint32(44, 0xffffffff, true); // first blob claims 4 GiB
+      expect(attempt(loaders().vector, blob)).toBe('MALFORMED_MESSAGE');
+    }
+    stillWorks();
+  });
+
+  it('an unreduced residue in a packed full ciphertext is rejected', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (at) => {
+        // 128 set bits cover at least one whole residue (<= 60 bits), which then exceeds its prime
+        const bytes = full.slice();
+        const offset = 80 + Math.floor(at * (bytes.length - 100));
+        bytes.fill(0xff, offset, offset + 16);
+        expect(attempt(loaders().vector, bytes)).toBe('MALFORMED_MESSAGE');
+      }),
+      { numRuns: 30 },
     );
     stillWorks();
   });
@@ -132,7 +173,7 @@ describe('checked loading of untrusted bytes', () => {
     const dataStart = 300; // past every header of the first ciphertext
     fc.assert(
       fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (at) => {
-        const bytes = full.slice();
+        const bytes = sealForm.slice();
         const words = Math.floor((bytes.length - dataStart - 8) / 8);
         const offset = dataStart + 8 * Math.floor(at * words);
         // a word >= 2^63 exceeds every prime; the envelope keeps its length
@@ -172,7 +213,7 @@ describe('checked loading of untrusted bytes', () => {
       const e = (() => {
         try {
           sealCall(seal, 'MALFORMED_MESSAGE', 'raw load', () =>
-            raw.loadFromArray(ctx._context, full.subarray(8, 100)),
+            raw.loadFromArray(ctx._context, sealForm.subarray(8, 100)),
           );
         } catch (err) {
           return err;

@@ -70,4 +70,21 @@ describe('discrete Gaussian (CKS20) for flooding', () => {
       (Z_1E6 * Math.SQRT2 * sigma * sigma) / Math.sqrt(n),
     );
   });
+
+  it('sigma = 2^44 (flooding widths, bigint path): mean 0 and variance sigma^2; sigma >= 2^48 refused', () => {
+    const n = 20_000;
+    const sigma = 2 ** 44;
+    let sum = 0;
+    let sq = 0;
+    const sample = discreteGaussianSampler(randomBytes, BigInt(sigma) ** 2n, 1n);
+    for (let i = 0; i < n; i++) {
+      const x = sample();
+      expect(Number.isSafeInteger(x)).toBe(true);
+      sum += x;
+      sq += (x / sigma) ** 2;
+    }
+    expect(Math.abs(sum / n)).toBeLessThan((Z_1E6 * sigma) / Math.sqrt(n));
+    expect(Math.abs(sq / n - 1)).toBeLessThan((Z_1E6 * Math.SQRT2) / Math.sqrt(n));
+    expect(() => discreteGaussianSampler(randomBytes, 2n ** 96n, 1n)).toThrow(RangeError);
+  });
 });

@@ -19,11 +19,13 @@ describe('CKKS presets', () => {
       expect(Math.max(...p.coeffModulusBits)).toBe(special);
       if (p !== CKKS_PRESETS['n8192-compact'])
         expect(p.coeffModulusBits.length).toBeGreaterThanOrEqual(3);
-      expect(p.scaleBits).toBeLessThan(p.coeffModulusBits[0] as number);
+      // the scale fits in the base primes (all data primes but the rescale ones)
+      const data = p.coeffModulusBits.slice(0, -1).reduce((a, b) => a + b, 0);
+      expect(p.scaleBits).toBeLessThan(data);
     }
   });
   it('every preset makes a context that SEAL accepts at 128 bits', async () => {
-    for (const name of ['n8192', 'n16384', 'n32768', 'n8192-compact'] as const) {
+    for (const name of ['n8192', 'n16384', 'n32768', 'n8192-compact', 'n8192-flood'] as const) {
       using ctx = await createCkksContext(name);
       expect(ctx.slotCount).toBe(CKKS_PRESETS[name].polyModulusDegree / 2);
       expect(ctx.scale).toBe(2 ** CKKS_PRESETS[name].scaleBits);
@@ -54,6 +56,20 @@ describe('parameter validation', () => {
     await expect(
       createCkksContext({ polyModulusDegree: 8192, coeffModulusBits: [40, 60], scaleBits: 40 }),
     ).rejects.toThrow(RangeError);
+    // a scale above one prime is fine when the base primes hold it, not beyond
+    await expect(
+      createCkksContext({
+        polyModulusDegree: 8192,
+        coeffModulusBits: [60, 40, 60],
+        scaleBits: 100,
+      }),
+    ).rejects.toThrow(RangeError);
+    using wide = await createCkksContext({
+      polyModulusDegree: 8192,
+      coeffModulusBits: [60, 40, 60],
+      scaleBits: 90,
+    });
+    expect(wide.headroom).toBe(2 ** 8);
   });
   it('rejects parameters above the 128-bit security bound before SEAL sees them', async () => {
     // 60 * 4 = 240 > 218 bits at N = 8192: SEAL itself would build this silently at tc128 = none

@@ -7,7 +7,10 @@ import {
   createThresholdParty,
   type ThresholdParty,
 } from '../../../src/he/index.ts';
+import { CT_DATA_OFFSET } from '../../../src/he/envelope.ts';
+import { lagrangeAtZero } from '../../../src/he/threshold.ts';
 import { deterministicRngForTesting } from '../../../src/index.ts';
+import { FIELD_MODULUS, lagrangeCoefficients } from '../../../src/sharing/index.ts';
 import { codeOf, maxAbsDiff } from '../../helpers/he.ts';
 import { clientUpdate } from '../../helpers/he-fedavg.ts';
 import { HOSTILE_VALUES } from '../../helpers/hostile.ts';
@@ -171,6 +174,57 @@ describe('threshold CKKS, 3-of-5 by Shamir sharing of the key shares', () => {
     const d2 = decryptWith([2, 4, 5], again);
     expect(maxAbsDiff(d2.values, want)).toBeLessThanOrEqual(d2.errorBound);
     for (const p of parties) p.dispose();
+  });
+});
+
+describe('replays and the Shamir arithmetic', () => {
+  it('a ciphertext with the same c1 and another c0 is refused like the same ciphertext', () => {
+    const parties = [1, 2].map((index) =>
+      createThresholdParty(ctx, { parties: 2, threshold: 2, index, seed }),
+    );
+    using pk = combinePublicKeyShares(
+      ctx,
+      seed,
+      parties.map((p) => p.publicKeyShare()),
+    );
+    using v = ctx.encrypt([1, 2, 3], pk);
+    parties[0]?.partialDecrypt(v, [1, 2], { securityBits: 0 });
+    // rewrite the first residue of c0 (the envelope's first blob starts at byte 48)
+    const bytes = v.serialize();
+    bytes.fill(0, 48 + CT_DATA_OFFSET + 24, 48 + CT_DATA_OFFSET + 32);
+    using twin = ctx.loadVector(bytes);
+    expect(codeOf(() => parties[0]?.partialDecrypt(twin, [1, 2]))).toBe('PROTOCOL_ABORTED');
+    // the other party has not decrypted it yet
+    expect(parties[1]?.partialDecrypt(twin, [1, 2], { securityBits: 0 })).toBeInstanceOf(
+      Uint8Array,
+    );
+    for (const p of parties) p.dispose();
+  });
+
+  it('Lagrange coefficients at 0 match privagg/sharing over GF(2^31 - 1) and reconstruct modulo each prime', () => {
+    const p31 = BigInt(FIELD_MODULUS);
+    for (const set of [
+      [1, 2, 3],
+      [2, 4, 5],
+      [1, 3, 4, 5, 7],
+    ]) {
+      const fromSharing = lagrangeCoefficients(set);
+      set.forEach((j, i) => {
+        expect(lagrangeAtZero(j, set, [p31])[0]).toBe(BigInt(fromSharing[i] as number));
+      });
+      // f(x) = 5 + 7x + 11x^2 (+ 13x^3 + 17x^4) modulo the key primes: sum lambda_j f(j) = 5
+      const primes = ctx._shape.primes[0] as readonly bigint[];
+      const coeffs = [5n, 7n, 11n, 13n, 17n].slice(0, set.length);
+      primes.forEach((q, i) => {
+        let acc = 0n;
+        for (const j of set) {
+          let fj = 0n;
+          for (const c of [...coeffs].reverse()) fj = (fj * BigInt(j) + c) % q;
+          acc = (acc + (lagrangeAtZero(j, set, primes)[i] as bigint) * fj) % q;
+        }
+        expect(acc).toBe(5n);
+      });
+    }
   });
 });
 
