@@ -265,6 +265,8 @@ export async function createGpuJsBackend(
     software: true,
     floatEpsilon: 2 ** -23,
     deviceOps: ['add', 'sub', 'norm', 'clipL2', 'scale', 'hadamard', 'weightedSum'],
+    // each thread adds BLOCK squares in binary32; the host adds the partial sums in binary64
+    normBlock: BLOCK + 4,
     expandStream: cpuImpl.expandStream,
     addStream: cpuImpl.addStream,
     quantize: cpuImpl.quantize,

@@ -85,6 +85,16 @@ describe('createGpuJsBackend', () => {
     const w = await gpu.weightedSum([v, v], [1, -1], new Float64Array(v.length));
     expect(Array.from(w)).toEqual(Array.from(v, () => 0));
   });
+  it('clips vectors of millions of coordinates (its norm error grows with the block, not d)', async () => {
+    const d = 4_300_000; // (d + 8) * 2^-23 > 1/2: a margin linear in d would refuse this
+    const v = Float64Array.from({ length: d }, (_, i) => Math.sin(i));
+    const out = new Float32Array(d);
+    const r = await gpu.clipL2(v, 10, out);
+    expect(r.clipped).toBe(1);
+    const norm = await cpu.norm(out, 'l2');
+    expect(norm).toBeLessThanOrEqual(10);
+    expect(norm).toBeGreaterThan(10 * (1 - 2 ** -10));
+  });
   it('rejects bad options', async () => {
     await expect(createGpuJsBackend({ mode: 'vulkan' as never })).rejects.toThrow(RangeError);
     await expect(createGpuJsBackend({ other: 1 } as never)).rejects.toThrow(TypeError);
