@@ -22,7 +22,13 @@ export default defineConfig([
     format: ['esm'],
     platform: 'neutral',
     target: 'es2022',
-    dts: true,
+    // worker entries are loaded by URL, never imported: they get no declarations (which would
+    // reference the kernels' internal types)
+    dts: {
+      entry: Object.fromEntries(
+        Object.entries(libraryEntries).filter(([name]) => !name.endsWith('-worker')),
+      ),
+    },
     sourcemap: true,
     clean: true,
     splitting: true,

@@ -5,10 +5,12 @@
  * allows). The memcpy rate is measured in the same run (a 64 MiB TypedArray.set, counting the
  * bytes read and written). Targets from issue 7: workers >= 1.7x cpu for keystream expansion and
  * noise; webgpu >= 10x cpu for d = 1e7 mask expansion plus addition on a real GPU (reported as
- * not measured when only a software adapter or none is present).
+ * not measured when only a software adapter or none is present). A backend is timed only on the
+ * operations it computes on its device (`deviceOps`); the others would just run the cpu reference.
  */
 import {
   createCpuBackend,
+  createGpuJsBackend,
   createSharedVector,
   createWebGpuBackend,
   createWorkersBackend,
@@ -75,15 +77,29 @@ export async function runKernelsBench(quick = false): Promise<Row[]> {
     { label: 'cpu', backend: createCpuBackend() },
     { label: 'workers', backend: createWorkersBackend() },
   ];
-  let gpuNote = 'webgpu: no adapter, not measured';
+  const notes: string[] = [];
+  let hardwareGpu = false;
   try {
     const gpu = await createWebGpuBackend();
     backends.push({ label: gpu.software ? 'webgpu (software)' : 'webgpu', backend: gpu });
-    gpuNote = `webgpu: ${gpu.software ? 'software' : 'hardware'} device ${gpu.device}`;
+    notes.push(`webgpu: ${gpu.software ? 'software' : 'hardware'} device ${gpu.device}`);
+    hardwareGpu ||= !gpu.software;
   } catch (e) {
-    gpuNote = `webgpu: not available (${(e as Error).message.split('\n')[0]})`;
+    notes.push(`webgpu: not available (${(e as Error).message.split('\n')[0]})`);
   }
-  console.log(gpuNote);
+  try {
+    const gpujs = await createGpuJsBackend();
+    backends.push({ label: gpujs.software ? 'gpujs (software)' : 'gpujs', backend: gpujs });
+    notes.push(`gpujs: ${gpujs.software ? 'software' : 'hardware'} device, ${gpujs.device}`);
+    hardwareGpu ||= !gpujs.software;
+  } catch (e) {
+    notes.push(`gpujs: not available (${(e as Error).message.split('\n')[0]})`);
+  }
+  for (const note of notes) console.log(note);
+  if (!hardwareGpu)
+    console.log(
+      'NO HARDWARE GPU FOUND on this machine: GPU backends ran on software devices or not at all',
+    );
   console.log(
     `workers: ${backends[1]?.backend.device}; all vectors live in SharedArrayBuffers (no copies)`,
   );
@@ -108,32 +124,67 @@ export async function runKernelsBench(quick = false): Promise<Row[]> {
       y[i] = Math.cos(i);
     }
     const stream = { key };
-    const ops: { op: string; bytes: number; run: (k: KernelBackend) => Promise<unknown> }[] = [
-      { op: 'expandStream (chacha20)', bytes: 4 * d, run: (k) => k.expandStream(stream, out) },
+    // the Hadamard rotation needs a power of two: the largest one <= d
+    const pow2 = 2 ** Math.floor(Math.log2(d));
+    const hx = x.subarray(0, pow2);
+    const hout = fout.subarray(0, pow2);
+    const ops: {
+      op: string;
+      name: string;
+      bytes: number;
+      run: (k: KernelBackend) => Promise<unknown>;
+    }[] = [
+      {
+        op: 'expandStream (chacha20)',
+        name: 'expandStream',
+        bytes: 4 * d,
+        run: (k) => k.expandStream(stream, out),
+      },
       {
         op: 'expandStream (aes-256-ctr)',
+        name: 'expandStream',
         bytes: 4 * d,
         run: (k) => k.expandStream({ key, algorithm: 'aes-256-ctr' }, out),
       },
-      { op: 'mask: addStream k=32', bytes: 8 * d, run: (k) => k.addStream(32, a, stream, out) },
-      { op: 'add k=32', bytes: 12 * d, run: (k) => k.add(32, a, b, out) },
+      {
+        op: 'mask: addStream k=32',
+        name: 'addStream',
+        bytes: 8 * d,
+        run: (k) => k.addStream(32, a, stream, out),
+      },
+      { op: 'add k=32', name: 'add', bytes: 12 * d, run: (k) => k.add(32, a, b, out) },
       {
         op: `binomialNoise T=${trials}`,
+        name: 'binomialNoise',
         bytes: 4 * d,
         run: (k) => k.binomialNoise(trials, stream, noise),
       },
       {
         op: 'quantize k=32',
+        name: 'quantize',
         bytes: 12 * d,
         run: (k) => k.quantize(x, { scale: 1e6, ringBits: 32 }, stream, out),
       },
-      { op: 'norm l2', bytes: 8 * d, run: (k) => k.norm(x, 'l2') },
-      { op: 'clipL2', bytes: 24 * d, run: (k) => k.clipL2(x, 1, fout) },
-      { op: 'weightedSum (2)', bytes: 24 * d, run: (k) => k.weightedSum([x, y], [0.5, 2], fout) },
+      { op: 'norm l2', name: 'norm', bytes: 8 * d, run: (k) => k.norm(x, 'l2') },
+      { op: 'clipL2', name: 'clipL2', bytes: 24 * d, run: (k) => k.clipL2(x, 1, fout) },
+      {
+        op: 'weightedSum (2)',
+        name: 'weightedSum',
+        bytes: 24 * d,
+        run: (k) => k.weightedSum([x, y], [0.5, 2], fout),
+      },
+      {
+        op: `hadamard (d=2^${Math.log2(pow2)})`,
+        name: 'hadamard',
+        // a lower bound: one read and one write of the vector (the transform makes log2(d) passes)
+        bytes: 16 * pow2,
+        run: (k) => k.hadamard(hx, stream, hout),
+      },
     ];
-    for (const { op, bytes, run } of ops) {
+    for (const { op, name, bytes, run } of ops) {
       const bound = (bytes / rate) * 1000;
-      const ms = await medians(backends, run, repeats);
+      const on = backends.filter((b) => b.label === 'cpu' || b.backend.deviceOps.includes(name));
+      const ms = await medians(on, run, repeats);
       const cpuMs = ms.get('cpu') as number;
       for (const [label, t] of ms)
         rows.push({ op, d, backend: label, ms: t, vsCpu: cpuMs / t, vsBound: t / bound });
@@ -169,8 +220,11 @@ export async function runKernelsBench(quick = false): Promise<Row[]> {
     (r) => r.backend === 'webgpu' && r.op === 'mask: addStream k=32' && r.d === 1e7,
   );
   console.log(
+    '(operations a backend does not list in deviceOps run the cpu reference and are not timed)',
+  );
+  console.log(
     hw === undefined
-      ? 'target webgpu >= 10x cpu at d=1e7 mask expansion + addition: not measured (no hardware GPU here)'
+      ? 'target webgpu >= 10x cpu at d=1e7 mask expansion + addition: NOT MEASURED (no hardware GPU here)'
       : `target webgpu >= 10x cpu at d=1e7 mask expansion + addition: ${hw.vsCpu.toFixed(2)}x ${hw.vsCpu >= 10 ? 'met' : 'NOT met'}`,
   );
   console.log('(other processes share this machine: figures are indicative)');

@@ -7,7 +7,6 @@
 import { PrivaggError } from '../core/errors.ts';
 import type { Rng } from '../core/random.ts';
 import { drawWords } from '../core/random.ts';
-import { ringAdd, ringSub } from '../core/ring.ts';
 import { aInteger } from '../core/validate.ts';
 import { FIELD_MODULUS, shamirReconstruct, shamirShare } from '../sharing/index.ts';
 import type { AggregationConfig } from './config.ts';
@@ -20,6 +19,7 @@ import {
   createThresholdParty,
   type ThresholdParty,
 } from '../he/index.ts';
+import { createCpuBackend, type KernelBackend } from '../kernels/index.ts';
 
 /**
  * Clients that stop responding in a simulated round: a list of client indices that drop before
@@ -111,7 +111,14 @@ export interface SecureSumResult {
   readonly dropped: Readonly<Record<string, readonly number[]>>;
 }
 
-/** @internal Sum the encoded vectors under the plan's protection. */
+/** The default kernel backend: privagg/kernels' exact cpu reference (stateless, cheap). */
+const CPU_KERNELS: KernelBackend = createCpuBackend();
+
+/**
+ * @internal Sum the encoded vectors under the plan's protection. Ring additions (the `none` and
+ * additive paths) and secure aggregation's masks run through `kernels` (privagg/kernels'
+ * interface); every backend gives the same bits.
+ */
 export async function secureSum(
   config: AggregationConfig,
   description: PlanDescription,
@@ -119,6 +126,7 @@ export async function secureSum(
   encoded: readonly Uint32Array[],
   dropouts: NormalizedDropouts,
   rng: Rng,
+  kernels: KernelBackend = CPU_KERNELS,
 ): Promise<SecureSumResult> {
   const q = description.quantization;
   if (q === undefined)
@@ -129,18 +137,18 @@ export async function secureSum(
   switch (p.kind) {
     case 'none': {
       const sum = new Uint32Array(description.rotation.paddedDimension);
-      for (const i of participants) ringAdd(k, sum, encoded[i] as Uint32Array, sum);
+      for (const i of participants) await kernels.add(k, sum, encoded[i] as Uint32Array, sum);
       return { sum, participants, dropped: dropouts.dropped };
     }
     case 'shamir':
       return (p.threshold ?? p.servers) === p.servers
-        ? additiveSum(k, p.servers, encoded, participants, dropouts, rng)
+        ? additiveSum(k, p.servers, encoded, participants, dropouts, rng, kernels)
         : shamirSum(k, p.servers, p.threshold ?? p.servers, encoded, participants, dropouts, rng);
     case 'secagg':
     case 'secagg+':
       if (secagg === undefined)
         throw new PrivaggError('INVALID_PARAMETER', 'secure aggregation was not planned');
-      return secaggSum(k, secagg, encoded, dropouts, rng);
+      return secaggSum(k, secagg, encoded, dropouts, rng, kernels);
     default:
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
@@ -155,14 +163,15 @@ export async function secureSum(
  * the sum of the servers' totals is the sum of inputs. Any `servers - 1` colluding servers see
  * only uniform noise.
  */
-function additiveSum(
+async function additiveSum(
   k: number,
   servers: number,
   encoded: readonly Uint32Array[],
   participants: readonly number[],
   dropouts: NormalizedDropouts,
   rng: Rng,
-): SecureSumResult {
+  kernels: KernelBackend,
+): Promise<SecureSumResult> {
   const d = encoded[0]?.length ?? 0;
   const totals = Array.from({ length: servers }, () => new Uint32Array(d));
   const mask = k === 32 ? -1 : (2 ** k - 1) | 0;
@@ -172,13 +181,18 @@ function additiveSum(
     for (let s = 0; s < servers - 1; s++) {
       const share = drawWords(rng, d);
       if (k < 32) for (let j = 0; j < d; j++) share[j] = (share[j] as number) & mask;
-      ringAdd(k, totals[s] as Uint32Array, share, totals[s]);
-      last = ringSub(k, last, share, last);
+      await kernels.add(k, totals[s] as Uint32Array, share, totals[s] as Uint32Array);
+      last = await kernels.sub(k, last, share, last);
     }
-    ringAdd(k, totals[servers - 1] as Uint32Array, last, totals[servers - 1]);
+    await kernels.add(
+      k,
+      totals[servers - 1] as Uint32Array,
+      last,
+      totals[servers - 1] as Uint32Array,
+    );
   }
   const sum = new Uint32Array(d);
-  for (const t of totals) ringAdd(k, sum, t, sum);
+  for (const t of totals) await kernels.add(k, sum, t, sum);
   return { sum, participants, dropped: dropouts.dropped };
 }
 
@@ -257,6 +271,7 @@ async function secaggSum(
   encoded: readonly Uint32Array[],
   dropouts: NormalizedDropouts,
   rng: Rng,
+  kernels: KernelBackend,
 ): Promise<SecureSumResult> {
   const mod = 2 ** k;
   const half = mod / 2;
@@ -293,6 +308,7 @@ async function secaggSum(
     corruptFraction: setup.plan.corruptFraction,
     securityBits: setup.plan.securityBits,
     dropouts: dropouts.stages,
+    kernels,
     rng,
   });
   if (!(result.sum instanceof Uint32Array))

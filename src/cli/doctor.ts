@@ -5,7 +5,7 @@
  */
 import { nodeCrypto } from '../core/node-builtins.ts';
 import { createKeystream } from '../core/keystream.ts';
-import { createWebGpuBackend, selectBackend } from '../kernels/index.ts';
+import { createGpuJsBackend, createWebGpuBackend, selectBackend } from '../kernels/index.ts';
 
 /** @internal One line of the report. */
 export interface DoctorCheck {
@@ -128,34 +128,26 @@ async function nodeSealCheck(): Promise<DoctorCheck> {
 async function gpujsCheck(): Promise<DoctorCheck> {
   const name = 'kernels: gpujs';
   try {
-    const mod = (await import('gpu.js')) as unknown as {
-      GPU: (new (s?: {
-        mode?: string;
-      }) => { mode?: string; destroy?: () => void }) & { isHeadlessGLSupported?: boolean };
-    };
-    const gpu = new mod.GPU();
-    const mode = gpu.mode ?? 'unknown';
-    gpu.destroy?.();
-    const gl = mode === 'headlessgl' || mode === 'webgl2' || mode === 'webgl' || mode === 'gpu';
+    const backend = await withTimeout(createGpuJsBackend(), 15_000, 'gpu.js start-up');
+    const { device, software } = backend;
+    backend.dispose();
     return {
       name,
-      ok: gl,
+      ok: !software,
       required: false,
-      detail: gl
-        ? `gpu.js runs on ${mode}`
-        : `gpu.js loads but falls back to '${mode}' (no WebGL): no GPU acceleration`,
-      ...(gl
-        ? {}
-        : {
-            fix: 'gpu.js accelerates only in browsers with WebGL2: in Node it needs headless-gl, which this package does not build (allowScripts.gl = false) because gpu.js refuses it on Node 24; privagg/kernels uses its workers and webgpu backends instead (there is no gpu.js backend yet).',
-          }),
+      detail: `${software ? 'software device' : 'device'}: ${device}`,
+      ...(software
+        ? {
+            fix: 'gpu.js accelerates only with WebGL (browsers with WebGL2): in Node it needs headless-gl, which this package does not build (allowScripts.gl = false; gpu.js refuses it on Node 24), so it runs its WebAssembly or cpu kernels; selectBackend uses it only when asked by name.',
+          }
+        : {}),
     };
   } catch (e) {
     return {
       name,
       ok: false,
       required: false,
-      detail: `gpu.js not loadable: ${(e as Error).message.split('\n')[0]}`,
+      detail: `gpu.js not usable: ${(e as Error).message.split('\n')[0]}`,
       fix: 'gpu.js is an optional dependency: `npm install gpu.js`.',
     };
   }

@@ -29,6 +29,11 @@ export interface BackendImpl {
   readonly software: boolean;
   readonly floatEpsilon: number;
   readonly deviceOps: readonly string[];
+  /**
+   * Most squares the backend adds up in its own precision before the partial sums are added in
+   * binary64 (its norm's error grows with this, not with d). @defaultValue the vector's length
+   */
+  readonly normBlock?: number;
   expandStream(stream: Stream, out: Uint32Array): Promise<void>;
   add(mask: number, a: Uint32Array, b: Uint32Array, out: Uint32Array, sub: boolean): Promise<void>;
   addStream(
@@ -85,7 +90,10 @@ export async function l2Norm(impl: BackendImpl, values: FloatArray): Promise<num
  * @internal The clipping margin: with unit roundoff `eps` for the norm and `outEps` for the
  * output's rounding, scaling by `(bound / norm) * (1 - margin)` keeps the exact norm of the
  * rounded output at most `bound` (the computed sum of d squares is within (d+1) eps of the exact
- * one, and the division, the factor and each output rounding add at most one eps each).
+ * one, and the division, the factor and each output rounding add at most one eps each). A
+ * backend that sums squares in blocks of B in its precision and adds the blocks in binary64
+ * passes d = B + 4 (the block's error, the two roundings of its binary32 input and the
+ * binary64 additions of up to 2^28 / B partial sums, below one eps).
  */
 export function clipMargin(d: number, eps: number, outEps: number): number {
   return (d + 8) * eps + 2 * outEps;
@@ -199,7 +207,8 @@ export function checkedBackend(impl: BackendImpl): KernelBackend {
       aBound('bound', bound);
       live();
       const norm = await l2Norm(impl, v);
-      const margin = clipMargin(v.length, impl.floatEpsilon, unitRoundoff(out));
+      const terms = Math.min(v.length, impl.normBlock ?? v.length);
+      const margin = clipMargin(terms, impl.floatEpsilon, unitRoundoff(out));
       if (margin >= 0.5)
         throw new PrivaggError(
           'INVALID_PARAMETER',

@@ -15,7 +15,8 @@ import {
 
 /**
  * The backends privagg ships: `cpu` (exact TypeScript reference), `workers` (worker threads over
- * shared memory), `webgpu` (WGSL compute shaders) and `gpujs` (reserved; not built yet).
+ * shared memory), `webgpu` (WGSL compute shaders) and `gpujs` (gpu.js: binary32 float operations
+ * and exact ring addition on 16-bit limbs).
  * @since 0.1.0
  * @public
  */
@@ -112,7 +113,10 @@ export interface KernelBackend {
   readonly device: string;
   /** Whether a GPU backend runs on a software device (llvmpipe, SwiftShader); false for cpu and workers. */
   readonly software: boolean;
-  /** Unit roundoff of the float operations (2^-53 for binary64, 2^-24 for binary32). */
+  /**
+   * Unit roundoff of the float operations (2^-53 for binary64; 2^-23 for `gpujs`, which rounds
+   * its inputs to binary32 on upload and then computes in binary32).
+   */
   readonly floatEpsilon: number;
   /** Operations computed on the device; the others run the cpu reference on the host. */
   readonly deviceOps: readonly string[];

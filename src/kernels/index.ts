@@ -1,7 +1,7 @@
 /**
  * `privagg/kernels`: bulk vector arithmetic for secure aggregation and differential privacy,
- * behind one {@link KernelBackend} interface with an exact CPU reference, a worker-thread backend
- * and a WebGPU backend, and {@link selectBackend} to pick the best one that passes its self-tests.
+ * behind one {@link KernelBackend} interface with an exact CPU reference, a worker-thread backend,
+ * a WebGPU backend and a gpu.js backend, and {@link selectBackend} to pick the best one that passes its self-tests.
  * @module
  */
 export type {
@@ -19,6 +19,7 @@ export {
   createSharedVector,
 } from './workers.ts';
 export { type WebGpuBackendOptions, createWebGpuBackend } from './webgpu.ts';
+export { type GpuJsBackendOptions, createGpuJsBackend } from './gpujs.ts';
 export {
   type SelectBackendOptions,
   type BackendSelection,

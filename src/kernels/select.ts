@@ -3,9 +3,10 @@
  * skip those that fail or run on a software device (unless named explicitly), fall back to cpu.
  * @module
  */
-import { PrivaggError, aBool, aOptions, fromHex, toHex, wordsToBytesLE } from '../core/index.ts';
+import { aBool, aOptions, fromHex, toHex, wordsToBytesLE } from '../core/index.ts';
 import type { KernelBackend, KernelBackendName } from './backend.ts';
 import { createCpuBackend } from './cpu.ts';
+import { createGpuJsBackend } from './gpujs.ts';
 import { createWebGpuBackend } from './webgpu.ts';
 import { createWorkersBackend } from './workers.ts';
 
@@ -129,6 +130,33 @@ export async function selfTest(backend: KernelBackend): Promise<string | undefin
     ],
     ['norm', async () => (await backend.norm(Float64Array.from([3, 4]), 'l2')) === 5],
     [
+      'scale and weightedSum',
+      async () => {
+        const x = Float64Array.from({ length: n }, (_, i) => Math.cos(i) * 3);
+        const eps = 4 * Math.max(backend.floatEpsilon, 2 ** -53);
+        const s = await backend.scale(x, -0.7, new Float64Array(n));
+        const w = await backend.weightedSum([x, s], [2, 0.5], new Float64Array(n));
+        for (let i = 0; i < n; i++) {
+          const xi = x[i] as number;
+          if (!(Math.abs((s[i] as number) + 0.7 * xi) <= eps * Math.abs(0.7 * xi))) return false;
+          if (!(Math.abs((w[i] as number) - 1.65 * xi) <= 4 * eps * 2.35 * Math.abs(xi)))
+            return false;
+        }
+        return true;
+      },
+    ],
+    [
+      'hadamard',
+      async () => {
+        const d = 1024;
+        const x = Float64Array.from({ length: d }, (_, i) => Math.sin(3 * i));
+        const ref = await cpu.hadamard(x, stream, new Float64Array(d));
+        const got = await backend.hadamard(x, stream, new Float64Array(d));
+        const tol = 2 * 12 * Math.max(backend.floatEpsilon, 2 ** -53) * (await cpu.norm(x, 'l2'));
+        return got.every((g, i) => Math.abs(g - (ref[i] as number)) <= tol);
+      },
+    ],
+    [
       'clipL2',
       async () => {
         const v = Float64Array.from({ length: n }, (_, i) => Math.sin(i));
@@ -164,10 +192,7 @@ async function make(name: KernelBackendName): Promise<KernelBackend> {
     case 'webgpu':
       return createWebGpuBackend();
     case 'gpujs':
-      throw new PrivaggError(
-        'BACKEND_UNAVAILABLE',
-        'the gpujs backend is not part of this version (gpu.js computes in float32 and has no exact integers)',
-      );
+      return createGpuJsBackend();
   }
 }
 
@@ -178,8 +203,8 @@ function describeError(e: unknown): string {
 
 /**
  * Choose a kernel backend: create each preferred backend in turn, run its known-answer
- * self-tests (the RFC 8439 ChaCha20 block, and masks, ring arithmetic, noise, quantization and
- * clipping against the cpu reference), and return the first that passes. Backends that fail to
+ * self-tests (the RFC 8439 ChaCha20 block, and masks, ring arithmetic, noise, quantization,
+ * clipping, scaling, weighted sums and the Hadamard rotation against the cpu reference), and return the first that passes. Backends that fail to
  * load or to pass, and software GPU devices not named explicitly, are skipped with a reason;
  * `cpu` is always the last resort.
  *
@@ -189,9 +214,9 @@ function describeError(e: unknown): string {
  * @example
  * ```ts
  * import { selectBackend } from 'privagg/kernels';
- * const selection = await selectBackend({ prefer: ['gpujs', 'cpu'] });
+ * const selection = await selectBackend({ prefer: 'cpu' });
  * console.log(selection.backend.name); // cpu
- * console.log(selection.tried[0]?.ok); // false
+ * console.log(selection.tried[0]?.ok); // true
  * selection.backend.dispose();
  * ```
  * @since 0.1.0

@@ -63,7 +63,8 @@ import {
   type WireLimits,
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
-import { addMasks, SecAggWorkerPool } from './pool.ts';
+import type { KernelBackend } from '../kernels/index.ts';
+import { addMasks, aKernels, defaultKernels, SecAggWorkerPool } from './pool.ts';
 import { shareValue, splitSecret } from './shares.ts';
 import { aborted, holdersOf, orDefault, type SecAggStage, toSet } from './stages.ts';
 
@@ -87,6 +88,12 @@ export interface SecAggClientOptions {
   vectorId?: number;
   /** Worker threads for mask generation (by coordinate range). @defaultValue none: this thread */
   workerPool?: SecAggWorkerPool;
+  /**
+   * The kernel backend that expands and adds the masks (rings of at most 32 bits, when no
+   * `workerPool` takes the job); every backend gives the same bits.
+   * @defaultValue the `cpu` reference backend of privagg/kernels
+   */
+  kernels?: KernelBackend;
   /** @defaultValue {@link randomBytes} */
   rng?: Rng;
 }
@@ -118,6 +125,7 @@ export class SecAggClient {
   private readonly limits: WireLimits;
   private readonly rng: Rng;
   private readonly workerPool: SecAggWorkerPool | undefined;
+  private readonly kernels: KernelBackend;
   private readonly vectorId: number;
   private readonly signingKey: Uint8Array | undefined;
   private readonly verificationKeys: readonly Uint8Array[] | undefined;
@@ -157,6 +165,7 @@ export class SecAggClient {
       'vectorId',
       'rng',
       'workerPool',
+      'kernels',
     ]);
     const { plan } = options;
     if (typeof plan !== 'object' || plan === null || !Object.isFrozen(plan))
@@ -192,6 +201,8 @@ export class SecAggClient {
     if (options.workerPool !== undefined && !(options.workerPool instanceof SecAggWorkerPool))
       throw new TypeError('"workerPool" expected a SecAggWorkerPool');
     this.workerPool = options.workerPool;
+    if (options.kernels !== undefined) aKernels('kernels', options.kernels);
+    this.kernels = options.kernels ?? defaultKernels();
   }
 
   /** Where this client stands. */
@@ -445,7 +456,7 @@ export class SecAggClient {
     const acc = new Uint32Array(d * wordsPerElement(bits));
     if (wordsPerElement(bits) === 1) acc.set(this.input);
     else for (let i = 0; i < d; i++) acc[2 * i] = this.input[i] as number;
-    await addMasks(acc, jobs, bits, d, this.workerPool);
+    await addMasks(acc, jobs, bits, d, this.workerPool, undefined, this.kernels);
     for (const j of jobs) clean(j.key);
     reduceRing(acc, bits);
     const packed = packRing(acc, bits, d);

@@ -14,6 +14,7 @@ import {
   nodeWorkerThreads,
   PrivaggError,
 } from '../core/index.ts';
+import { createCpuBackend, createSharedVector, type KernelBackend } from '../kernels/index.ts';
 import { addInto, applyMasks, type MaskJob, wordsPerElement } from './masks.ts';
 
 /**
@@ -206,9 +207,31 @@ export class SecAggWorkerPool {
 /** @internal Smallest job (masks x words) worth sending to the pool. */
 export const POOL_MIN_WORDS: number = 1 << 23;
 
+let cpuKernels: KernelBackend | undefined;
+
+/** @internal The default kernel backend of secure aggregation: privagg/kernels' cpu reference. */
+export function defaultKernels(): KernelBackend {
+  cpuKernels ??= createCpuBackend();
+  return cpuKernels;
+}
+
+/** @internal Check a `kernels` option: a backend from privagg/kernels. */
+export function aKernels(name: string, value: unknown): asserts value is KernelBackend {
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    typeof (value as KernelBackend).addStream !== 'function' ||
+    typeof (value as KernelBackend).name !== 'string'
+  )
+    throw new TypeError(`"${name}" expected a KernelBackend from privagg/kernels`);
+}
+
 /**
  * @internal `acc + sum of sign * mask` over all `dimension` elements, in place: on the pool, cut
- * into one contiguous coordinate range per thread; without one, in this thread.
+ * into one contiguous coordinate range per thread, when one is given and the job is large; else
+ * through the kernel backend's `addStream` (AES-256-CTR from the zero counter block, the same
+ * words as the pool and {@link applyMasks}), mod 2^32 and reduced by the caller. Wide rings
+ * (k > 32), which the kernel interface does not cover, run {@link applyMasks} in this thread.
  */
 export async function addMasks(
   acc: Uint32Array,
@@ -217,13 +240,15 @@ export async function addMasks(
   dimension: number,
   pool: SecAggWorkerPool | undefined,
   minWords: number = POOL_MIN_WORDS,
+  kernels: KernelBackend = defaultKernels(),
 ): Promise<Uint32Array> {
+  const wpe = wordsPerElement(ringBits);
   // below ~8M mask words the messaging costs more than the threads save (measured on 2 cores)
   if (pool === undefined || jobs.length === 0 || jobs.length * acc.length < minWords) {
-    await applyMasks(acc, jobs, ringBits, 0);
+    if (wpe === 2 || jobs.length === 0) await applyMasks(acc, jobs, ringBits, 0);
+    else await maskWithKernels(acc, jobs, kernels);
     return acc;
   }
-  const wpe = wordsPerElement(ringBits);
   const parts = Math.min(pool.size, dimension);
   const tasks: Promise<void>[] = [];
   for (let w = 0; w < parts; w++) {
@@ -237,4 +262,34 @@ export async function addMasks(
   }
   await Promise.all(tasks);
   return acc;
+}
+
+/**
+ * Every mask through `kernels.addStream` on a narrow vector. The workers backend gets the vector
+ * in shared memory once for all masks (else it would copy it in and out for each one).
+ */
+async function maskWithKernels(
+  acc: Uint32Array,
+  jobs: readonly MaskJob[],
+  kernels: KernelBackend,
+): Promise<void> {
+  const shared =
+    kernels.name === 'workers' && !(acc.buffer instanceof SharedArrayBuffer)
+      ? createSharedVector(Uint32Array, acc.length)
+      : undefined;
+  const v = shared ?? acc;
+  shared?.set(acc);
+  try {
+    for (const job of jobs)
+      await kernels.addStream(
+        32,
+        v,
+        { key: job.key, algorithm: 'aes-256-ctr' },
+        v,
+        job.sign === -1,
+      );
+    if (shared !== undefined) acc.set(shared);
+  } finally {
+    shared?.fill(0);
+  }
 }

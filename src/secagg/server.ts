@@ -53,7 +53,8 @@ import {
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
 import { aborted, holdersOf, orDefault, type SecAggStage } from './stages.ts';
-import { addMasks, SecAggWorkerPool } from './pool.ts';
+import type { KernelBackend } from '../kernels/index.ts';
+import { addMasks, aKernels, defaultKernels, SecAggWorkerPool } from './pool.ts';
 import { combineSecret, shareValue } from './shares.ts';
 
 /**
@@ -123,6 +124,12 @@ export interface SecAggServerOptions {
    * @defaultValue none: the work runs in this thread
    */
   workerPool?: SecAggWorkerPool;
+  /**
+   * The kernel backend that regenerates and removes masks when unmasking (rings of at most 32
+   * bits, when no `workerPool` takes the job); every backend gives the same sum.
+   * @defaultValue the `cpu` reference backend of privagg/kernels
+   */
+  kernels?: KernelBackend;
 }
 
 type Outgoing = Map<number, Uint8Array[]>;
@@ -157,6 +164,7 @@ export class SecAggServer {
   private readonly maxBytes: number;
   private readonly vectorId: number;
   private readonly workerPool: SecAggWorkerPool | undefined;
+  private readonly kernels: KernelBackend;
   private readonly verificationKeys: readonly Uint8Array[] | undefined;
   private state: SecAggStage = 'advertise-keys';
   private readonly rejected: SecAggRejection[] = [];
@@ -183,7 +191,7 @@ export class SecAggServer {
    * @throws {@link !RangeError} for out-of-range values or missing malicious-tier keys
    */
   constructor(options: SecAggServerOptions) {
-    aOptions('options', options, ['plan', 'verificationKeys', 'vectorId', 'workerPool']);
+    aOptions('options', options, ['plan', 'verificationKeys', 'vectorId', 'workerPool', 'kernels']);
     const { plan } = options;
     if (typeof plan !== 'object' || plan === null || !Object.isFrozen(plan))
       throw new TypeError('"plan" expected a plan from planSecAgg');
@@ -192,6 +200,8 @@ export class SecAggServer {
     if (options.workerPool !== undefined && !(options.workerPool instanceof SecAggWorkerPool))
       throw new TypeError('"workerPool" expected a SecAggWorkerPool');
     this.workerPool = options.workerPool;
+    if (options.kernels !== undefined) aKernels('kernels', options.kernels);
+    this.kernels = options.kernels ?? defaultKernels();
     if (plan.tier === 'malicious') {
       if (
         !Array.isArray(options.verificationKeys) ||
@@ -573,6 +583,8 @@ export class SecAggServer {
       this.plan.modulusBits,
       this.plan.dimension,
       this.workerPool,
+      undefined,
+      this.kernels,
     );
     for (const j of jobs) j.key.fill(0);
     reduceRing(total, this.plan.modulusBits);

@@ -31,7 +31,8 @@ import {
   type WireLimits,
 } from './messages.ts';
 import { type SecAggPlan, type SecAggTier, planSecAgg } from './params.ts';
-import { SecAggWorkerPool } from './pool.ts';
+import type { KernelBackend } from '../kernels/index.ts';
+import { aKernels, SecAggWorkerPool } from './pool.ts';
 import { type SecAggRejection, type SecAggResult, SecAggServer } from './server.ts';
 
 /**
@@ -167,6 +168,12 @@ export interface SecAggSimulationOptions {
    * @defaultValue 0
    */
   workers?: number;
+  /**
+   * The kernel backend every simulated client and the server use for masks (see
+   * {@link SecAggClientOptions.kernels}); the choice never changes the sum.
+   * @defaultValue the `cpu` reference backend of privagg/kernels
+   */
+  kernels?: KernelBackend;
   /** @defaultValue {@link randomBytes} */
   rng?: Rng;
 }
@@ -197,6 +204,7 @@ const OPTION_KEYS = [
   'maliciousServer',
   'onClientAbort',
   'workers',
+  'kernels',
   'rng',
 ] as const;
 
@@ -297,9 +305,11 @@ export async function simulateSecAgg(
   });
   const workers = orDefault(options.workers, 0);
   aInteger('workers', workers, 0, 64);
+  if (options.kernels !== undefined) aKernels('kernels', options.kernels);
+  const kernels = options.kernels;
   const pool = workers > 0 ? new SecAggWorkerPool(workers) : undefined;
   try {
-    return await runRound(plan, inputs, drops, hooks, options.onClientAbort, pool, rng);
+    return await runRound(plan, inputs, drops, hooks, options.onClientAbort, pool, kernels, rng);
   } finally {
     await pool?.close();
   }
@@ -312,6 +322,7 @@ async function runRound(
   hooks: SecAggMaliciousServer,
   onClientAbort: ((clientIndex: number, error: PrivaggError) => void) | undefined,
   pool: SecAggWorkerPool | undefined,
+  kernels: KernelBackend | undefined,
   rng: Rng,
 ): Promise<SecAggSimulationResult> {
   const malicious = plan.tier === 'malicious';
@@ -325,6 +336,7 @@ async function runRound(
         input,
         rng,
         ...(pool === undefined ? {} : { workerPool: pool }),
+        ...(kernels === undefined ? {} : { kernels }),
         ...(signing === undefined || verificationKeys === undefined
           ? {}
           : { signingKey: (signing[id] as { secretKey: Uint8Array }).secretKey, verificationKeys }),
@@ -334,6 +346,7 @@ async function runRound(
     plan,
     ...(verificationKeys === undefined ? {} : { verificationKeys }),
     ...(pool === undefined ? {} : { workerPool: pool }),
+    ...(kernels === undefined ? {} : { kernels }),
   });
   const limits = limitsOf(plan);
   const silent = new Set<number>();

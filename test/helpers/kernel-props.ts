@@ -43,11 +43,14 @@ function closeTo(a: FloatArray, b: FloatArray, tol: (i: number) => number): void
 }
 
 /** Register the property tests of one backend (made lazily) against the cpu reference. */
-export function propertySuite(name: string, get: () => KernelBackend): void {
+export function propertySuite(
+  name: string,
+  get: () => KernelBackend | Promise<KernelBackend>,
+): void {
   describe(`${name} matches the cpu reference`, () => {
     let backend: KernelBackend;
-    beforeAll(() => {
-      backend = get();
+    beforeAll(async () => {
+      backend = await get();
     });
     it('expandStream, add, sub and addStream are bit-identical', async () => {
       await fc.assert(
