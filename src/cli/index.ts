@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { VERSION } from '../version.ts';
+import { BENCH_HELP, runBenchCli } from './bench.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
 import { DEMO_DEFAULTS, type DemoOptions, runDemo } from './simulate.ts';
 
@@ -27,12 +28,15 @@ Usage:
       --seed HEX              reproducible run (test randomness; never for real deployments)
   privagg doctor [--json]     report the Node version, whether node-seal loads, and which
                               kernel backends are usable, with a fix for each that is not
+${BENCH_HELP}
   privagg --version         print the version
   privagg --help            print this help
 
-More subcommands (simulate, serve, join, account, bench) arrive with their modules.`;
+More subcommands (serve, join, account) arrive with their modules.`;
 
 async function main(argv: string[]): Promise<number> {
+  // bench has its own options (parsed in ./bench.ts)
+  if (argv[0] === 'bench') return runBenchCli(argv.slice(1), (line) => console.log(line));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
