@@ -162,6 +162,12 @@ export interface ScalingOptions {
   readonly slowSeconds?: number;
   /** Dropout rate. @defaultValue 0.05 */
   readonly dropout?: number;
+  /**
+   * A point whose predicted time (the last point's time extrapolated with the exponent fitted so
+   * far, or linearly after one point) exceeds this many seconds is skipped and recorded as such,
+   * so a loaded or slow machine still finishes. @defaultValue Infinity
+   */
+  readonly pointBudgetSeconds?: number;
   /** Progress lines. */
   readonly progress: (line: string) => void;
 }
@@ -181,6 +187,7 @@ export async function runScaling(
 ): Promise<ScalingSeries[]> {
   const dropout = options.dropout ?? 0.05;
   const slow = options.slowSeconds ?? 5;
+  const budget = options.pointBudgetSeconds ?? Number.POSITIVE_INFINITY;
   const specs = axis === 'clients' ? plan.clients : plan.dimension;
   const fixed = axis === 'clients' ? plan.clientsAxisDimension : plan.dimensionAxisClients;
   const out: ScalingSeries[] = [];
@@ -199,6 +206,25 @@ export async function runScaling(
       const dimension = axis === 'clients' ? fixed : x;
       const w = { clients, dimension, dropout, epsilon: 1, delta: 1e-6, clip: 1 };
       const config = workloadConfig(w, prot.config(dropout), 'none');
+      const last = points.at(-1);
+      if (last !== undefined) {
+        const k =
+          points.length >= 2
+            ? fitPowerLaw(
+                points.map((p) => p.x),
+                points.map((p) => p.seconds.median),
+              ).exponent
+            : 1;
+        const predicted = last.seconds.median * (x / last.x) ** Math.max(k, 1);
+        if (predicted > budget) {
+          const reason = `skipped: predicted ${predicted.toFixed(0)} s, over the ${budget} s per-point budget`;
+          failures.push({ x, reason });
+          options.progress(
+            `[${done}/${totalPoints}] ${axis} ${spec.protection} x = ${x}: ${reason}`,
+          );
+          continue;
+        }
+      }
       try {
         const description = planAggregation(config).describe();
         const vectors = workloadVectors(clients, dimension, 1);

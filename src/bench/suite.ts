@@ -280,7 +280,11 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     log(
       `\n== scaling: ${axis} (${axis === 'clients' ? `dimension ${plan.clientsAxisDimension}` : `${plan.dimensionAxisClients} clients`}, 5% dropout, no DP) ==`,
     );
-    const series = await runScaling(axis, plan, { repeats: options.quick ? 2 : 3, progress: log });
+    const series = await runScaling(axis, plan, {
+      repeats: options.quick ? 2 : 3,
+      pointBudgetSeconds: options.quick ? 60 : 240,
+      progress: log,
+    });
     log('');
     printScaling(series, log);
     scaling.push(...series);
