@@ -103,8 +103,14 @@ export async function runBenchCli(
       num('tolerance', values.tolerance) ?? 0.05,
     );
     log(
-      `a: ${positionals[0]} (${a?.machine.cpu}, ${a?.date})\nb: ${positionals[1]} (${b?.machine.cpu}, ${b?.date})`,
+      `a: ${positionals[0]} (${a?.machine.cpu}, ${a?.date}, load ${a?.machine.loadAverage?.[0] ?? '?'})\nb: ${positionals[1]} (${b?.machine.cpu}, ${b?.date}, load ${b?.machine.loadAverage?.[0] ?? '?'})`,
     );
+    const loads = [a?.machine.loadAverage?.[0], b?.machine.loadAverage?.[0]];
+    if (
+      loads.every((x) => typeof x === 'number') &&
+      Math.abs((loads[0] as number) - (loads[1] as number)) >= 1
+    )
+      log('note: the two runs started under different machine load; time ratios include that');
     log(formatComparison(c));
     return c.regressions > 0 ? 1 : 0;
   }
