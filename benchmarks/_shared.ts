@@ -3,6 +3,7 @@
  * machine description. Benchmarks report ratios measured in the same run, never absolute claims.
  */
 import os from 'node:os';
+import { rate } from '../src/bench/machine.ts';
 
 export interface Measurement {
   /** Median throughput in units per second. */
@@ -10,21 +11,6 @@ export interface Measurement {
   /** Relative spread: (max - min) / median over the repeats. */
   spread: number;
   samples: number[];
-}
-
-/** Time `fn` (which processes `units` per call) for about `ms` milliseconds; returns units/s. */
-function rate(fn: () => unknown, units: number, ms: number): number {
-  // warm up
-  for (let i = 0; i < 3; i++) fn();
-  let calls = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    fn();
-    calls++;
-    now = performance.now();
-  }
-  return (calls * units) / ((now - start) / 1000);
 }
 
 /**

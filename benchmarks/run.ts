@@ -1,19 +1,24 @@
 /**
- * Benchmark runner: `npm run bench -- [module] [--quick] [--json file]`.
- * Modules register here as they land.
+ * Benchmark runner: `npm run bench -- [part...] [--quick] [--out DIR] [workload flags]`, or
+ * `npm run bench -- --compare a.json b.json`.
+ *
+ * The same suite as `privagg bench` (src/bench: primitive limits, workload comparison, scaling
+ * curves), plus this checkout's module micro-suites and the peer libraries of
+ * benchmarks/thirdparty. Module suites register in `suites`.
  */
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { machine } from './_shared.ts';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BenchResults, PeerRow } from '../src/bench/index.ts';
+import { runBenchCli } from '../src/cli/bench.ts';
 import { runApiBench } from './api.bench.ts';
 import { runCoreBench } from './core.bench.ts';
-import { runDpBench } from './dp.bench.ts';
 import { runSharingCt } from './ct/sharing.ct.ts';
+import { runDpBench } from './dp.bench.ts';
 import { runHeBench } from './he.bench.ts';
 import { runKernelsBench } from './kernels.bench.ts';
 import { runSecaggBench } from './secagg.bench.ts';
 import { runServiceBench } from './service.bench.ts';
-import { runSharingBench } from './sharing.bench.ts';
+import { runSharingBench, type SharingBenchRow } from './sharing.bench.ts';
 
 const suites: Record<string, (quick: boolean) => unknown> = {
   core: runCoreBench,
@@ -27,21 +32,53 @@ const suites: Record<string, (quick: boolean) => unknown> = {
   service: runServiceBench,
 };
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { quick: { type: 'boolean' }, json: { type: 'string' } },
-});
-const selected = positionals.length > 0 ? positionals : Object.keys(suites);
-for (const name of selected) {
-  if (!(name in suites)) {
-    console.error(`unknown benchmark '${name}'; available: ${Object.keys(suites).join(', ')}`);
-    process.exit(2);
+const thirdparty = fileURLToPath(new URL('./thirdparty/node_modules/', import.meta.url));
+
+/** Peer rows of the sharing suite: each peer's time beside privagg's on the same work. */
+function sharingPeers(rows: readonly SharingBenchRow[]): PeerRow[] {
+  return rows
+    .filter((r) => r.impl !== 'privagg')
+    .map((r) => ({
+      part: 'sharing',
+      work: r.work,
+      op: r.op,
+      peer: r.impl,
+      privaggMs: r.ms / r.speedup,
+      peerMs: r.ms,
+      speedup: r.speedup,
+    }));
+}
+
+async function runModules(
+  selected: readonly string[],
+  results: BenchResults,
+  quick: boolean,
+): Promise<BenchResults> {
+  const modules: Record<string, { seconds: number; output: unknown }> = {};
+  const peers: PeerRow[] = [];
+  const installedBefore = existsSync(thirdparty);
+  for (const name of selected) {
+    console.log(`\n== module suite: ${name} ==`);
+    const t0 = performance.now();
+    const output = await suites[name]?.(quick);
+    modules[name] = { seconds: (performance.now() - t0) / 1000, output };
+    if (name === 'sharing') peers.push(...sharingPeers(output as SharingBenchRow[]));
   }
+  const installed = existsSync(thirdparty);
+  const note = !selected.includes('sharing')
+    ? 'peer comparisons come from the sharing suite, which did not run'
+    : installed
+      ? `peer libraries from benchmarks/thirdparty${installedBefore ? '' : ' (installed by this run)'}: shamir-secret-sharing, secrets.js-grempe (sharing); the he suite compares with raw node-seal in its own output`
+      : 'benchmarks/thirdparty is not installed (npm install --prefix benchmarks/thirdparty): no peer comparison in this run';
+  return { ...results, modules, peers: { installed, note, rows: peers } };
 }
-console.log(`privagg benchmarks on ${machine()}`);
-const results: Record<string, unknown> = { machine: machine(), date: new Date().toISOString() };
-for (const name of selected) {
-  console.log(`\n== ${name} ==`);
-  results[name] = await suites[name]?.(values.quick ?? false);
+
+try {
+  process.exitCode = await runBenchCli(process.argv.slice(2), (line) => console.log(line), {
+    parts: Object.keys(suites),
+    run: runModules,
+  });
+} catch (e) {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exitCode = 2;
 }
-if (values.json) writeFileSync(values.json, JSON.stringify(results, null, 2));

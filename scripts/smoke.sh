@@ -85,6 +85,13 @@ await check('privagg doctor from the installed bin', async () => {
   const out = execFileSync('node_modules/.bin/privagg', ['doctor'], { encoding: 'utf8' });
   if (!out.includes('privagg can run here.')) throw new Error(out);
 });
+await check('privagg bench from the installed bin writes results.json and report.html; the schema ships', async () => {
+  execFileSync('node_modules/.bin/privagg', ['bench', 'limits', '--quick', '--out', 'bench-out'], { encoding: 'utf8' });
+  const r = JSON.parse(readFileSync('bench-out/results.json', 'utf8'));
+  if (r.schemaVersion !== 1 || !r.limits) throw new Error('results.json without limits');
+  if (!readFileSync('bench-out/report.html', 'utf8').includes('Primitive limits on this machine')) throw new Error('report.html');
+  JSON.parse(readFileSync('node_modules/privagg/schema/bench-results.schema.json', 'utf8'));
+});
 const failed = results.filter((r) => !r.ok).length;
 if (process.env.SMOKE_JSON)
   writeFileSync(process.env.SMOKE_JSON, JSON.stringify({ numPassedTests: results.length - failed, numFailedTests: failed, numPendingTests: 0 }));

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { VERSION } from '../version.ts';
+import { BENCH_HELP, runBenchCli } from './bench.ts';
 import { formatDoctor, runDoctor } from './doctor.ts';
 import { DEMO_DEFAULTS, type DemoOptions, runDemo } from './simulate.ts';
 
@@ -42,12 +43,15 @@ Usage:
                               issue a client token signed with the key in FILE
   privagg doctor [--json]     report the Node version, whether node-seal loads, and which
                               kernel backends are usable, with a fix for each that is not
+${BENCH_HELP}
   privagg --version         print the version
   privagg --help            print this help
 
-More subcommands (account, bench) arrive with their modules.`;
+More subcommands (account) arrive with their modules.`;
 
 async function main(argv: string[]): Promise<number> {
+  // bench has its own options (parsed in ./bench.ts)
+  if (argv[0] === 'bench') return runBenchCli(argv.slice(1), (line) => console.log(line));
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
