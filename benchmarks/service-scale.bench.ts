@@ -149,7 +149,7 @@ export async function runServiceScaleBench(
         if (r === 0) continue; // warm-up
         times.push(s);
         for (const [k, ms] of Object.entries(result.stageDurationsMs))
-          (stageSamples[k] ??= []).push(ms);
+          stageSamples[k] = [...(stageSamples[k] ?? []), ms];
       }
       await server.close();
       await t.close();

@@ -45,6 +45,7 @@ describe('secureSum through privagg/kernels', () => {
   const description = {
     quantization: { ringBits: k, scale: 1, clientBound: 1000, sumBound: 5000, wrapProbability: 0 },
     protectedDimension: d,
+    rotation: { kind: 'none', paddedDimension: d },
   } as unknown as PlanDescription;
   const { maxInputValue, offset } = secaggInputRange(k, n);
   const cases: [string, AggregationConfig['protection']][] = [
