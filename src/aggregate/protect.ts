@@ -349,7 +349,7 @@ export async function ckksSum(
   valueBound: number,
   rng: Rng,
 ): Promise<CkksSumResult> {
-  using ctx = await createCkksContext('n8192');
+  using ctx = await createCkksContext('n8192-flood');
   const encrypt = (i: number, key: Parameters<typeof ctx.encryptToBytes>[1]): Uint8Array => {
     try {
       return ctx.encryptToBytes(vectors[i] as Float64Array, key, { bound: valueBound });
