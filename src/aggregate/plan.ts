@@ -244,8 +244,11 @@ export interface AggregationPlan {
    * @param transport - the server side of a transport (for example {@link createMemoryTransport})
    * @param options - events, randomness, default deadlines
    * @returns the round server (it owns the transport's event handler)
+   * @throws {@link !TypeError} for wrong or unknown options, and for a malicious-tier plan without
+   *   `verificationKeys` (the clients' Ed25519 key directory)
+   * @throws {@link !RangeError} for out-of-range deadlines
    * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for a protection that cannot run over one
-   *   server transport (`shamir`, `ckks`, the malicious SecAgg tier)
+   *   server transport (`shamir`, `ckks`)
    * @example
    * ```ts
    * import { createMemoryTransport, deterministicRngForTesting, planAggregation } from 'privagg';
@@ -275,9 +278,12 @@ export interface AggregationPlan {
    * @param transport - the client side of a transport
    * @param options - an `onRound` callback, events, randomness
    * @returns the round client (it owns the transport's event handler)
-   * @throws {@link !RangeError} when `clientId` is not the transport's id
+   * @throws {@link !RangeError} when `clientId` is not the transport's id, or `signingKey` does not
+   *   match this client's key in `verificationKeys`
+   * @throws {@link !TypeError} for wrong or unknown options, and for a malicious-tier plan without
+   *   `signingKey` and `verificationKeys`
    * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for a protection that cannot run over a
-   *   transport (`shamir`, `ckks`, the malicious SecAgg tier)
+   *   transport (`shamir`, `ckks`)
    * @example
    * ```ts
    * import { createMemoryTransport, planAggregation } from 'privagg';

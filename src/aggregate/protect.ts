@@ -277,7 +277,11 @@ async function secaggSum(
     modulusBits: k,
     maxInputValue: setup.plan.maxInputValue,
     threshold: setup.plan.threshold,
-    neighbors: setup.plan.complete ? 'all' : setup.plan.neighbors,
+    // a cohort smaller than the planned degree + 1 runs on the complete graph (as over a transport)
+    neighbors:
+      setup.plan.complete || setup.plan.neighbors >= inputs.length - 1
+        ? 'all'
+        : setup.plan.neighbors,
     tier: setup.plan.tier,
     dropoutRate: setup.plan.dropoutRate,
     corruptFraction: setup.plan.corruptFraction,

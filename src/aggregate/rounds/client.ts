@@ -6,8 +6,10 @@
  * @module
  */
 import {
+  aBytes,
   aFunction,
   aOptions,
+  ed25519PublicKeyFast,
   type ClientTransport,
   type ClientTransportEvent,
   equalBytes,
@@ -36,6 +38,7 @@ import {
 } from './protocol.ts';
 import {
   assertTransportable,
+  checkKeyDirectory,
   maxPayloadBytes,
   roundSecAggPlan,
   shiftIntoSecAgg,
@@ -65,9 +68,18 @@ interface ClientRound {
   awaiting: boolean;
   secagg: SecAggClient | undefined;
   stage: number;
+  /** Malicious tier: the cohort's public keys in index order, from this client's directory. */
+  readonly cohortKeys: readonly Uint8Array[] | undefined;
 }
 
 const SECAGG_STAGES = ['advertiseKeys', 'shareKeys', 'maskedInput', 'unmask'];
+const SECAGG_STAGES_MALICIOUS = [
+  'advertiseKeys',
+  'shareKeys',
+  'maskedInput',
+  'consistencyCheck',
+  'unmask',
+];
 
 /** @internal Create the round client of a plan (see `AggregationPlan.client`). */
 export function createRoundClient(
@@ -76,7 +88,7 @@ export function createRoundClient(
   transport: ClientTransport,
   options: RoundClientOptions = {},
 ): RoundClient {
-  aOptions('options', options, ['onRound', 'onEvent', 'rng']);
+  aOptions('options', options, ['onRound', 'onEvent', 'rng', 'signingKey', 'verificationKeys']);
   if (options.onRound !== undefined) aFunction('options.onRound', options.onRound);
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
@@ -90,6 +102,19 @@ export function createRoundClient(
   if (typeof clientId !== 'string' || clientId !== transport.clientId)
     throw new RangeError('"clientId" must equal the transport\'s clientId');
   assertTransportable(rt);
+  const directory = checkKeyDirectory(rt, 'options.verificationKeys', options.verificationKeys);
+  let signingKey: Uint8Array | undefined;
+  if (directory !== undefined) {
+    aBytes('options.signingKey', options.signingKey, 32);
+    signingKey = options.signingKey.slice();
+    const mine = directory.get(clientId);
+    if (mine === undefined || !equalBytes(mine, ed25519PublicKeyFast(signingKey)))
+      throw new RangeError(
+        '"options.signingKey" does not match this client\'s key in "options.verificationKeys"',
+      );
+  } else if (options.signingKey !== undefined)
+    throw new TypeError('"options.signingKey" is used by the malicious SecAgg tier only');
+  const stages = directory === undefined ? SECAGG_STAGES : SECAGG_STAGES_MALICIOUS;
   const rng: Rng = options.rng ?? randomBytes;
   const hub = new EventHub<RoundClientEvent>(options.onEvent);
   const maxFrame = maxPayloadBytes(rt) + 128;
@@ -105,7 +130,11 @@ export function createRoundClient(
   // frames are handled one at a time, in arrival order (SecAgg replies are asynchronous)
   let chain: Promise<void> = Promise.resolve();
 
-  const send = (kind: FrameKindValue, r: ClientRound | undefined, payload: Uint8Array): void => {
+  const send = (
+    kind: FrameKindValue,
+    r: { readonly number: number; readonly roundId: Uint8Array } | undefined,
+    payload: Uint8Array,
+  ): void => {
     const bytes = encodeEnvelope({
       digest: rt.digest,
       round: r?.number ?? 0,
@@ -168,11 +197,19 @@ export function createRoundClient(
       return;
     }
     const plan = roundSecAggPlan(rt.secagg, r.cohortSize, r.roundId);
-    r.secagg = new SecAggClient({ plan, id: r.index, input: shifted, rng });
+    r.secagg = new SecAggClient({
+      plan,
+      id: r.index,
+      input: shifted,
+      rng,
+      ...(r.cohortKeys === undefined || signingKey === undefined
+        ? {}
+        : { signingKey, verificationKeys: r.cohortKeys }),
+    });
     shifted.fill(0);
     encoded.fill(0);
     send(FrameKind.SecAgg, r, r.secagg.start());
-    hub.emit({ type: 'stage-sent', round: r.number, stage: SECAGG_STAGES[0] as string });
+    hub.emit({ type: 'stage-sent', round: r.number, stage: stages[0] as string });
   };
 
   const answerSafely = (r: ClientRound, update: RoundUpdate | undefined): void => {
@@ -190,7 +227,28 @@ export function createRoundClient(
   };
 
   const onInvite = async (env: Envelope): Promise<void> => {
-    const { cohortSize, index } = decodeInvite(env.payload, rt.config.clients.expected);
+    const { cohortSize, index, cohort } = decodeInvite(env.payload, rt.config.clients.expected);
+    let cohortKeys: Uint8Array[] | undefined;
+    if (directory !== undefined) {
+      // the cohort's keys come from this client's own directory, never from the server
+      let problem: string | undefined;
+      if (cohort === undefined) problem = 'the invitation does not name the cohort';
+      else if (cohort[index] !== clientId)
+        problem = "the invitation puts another client at this client's index";
+      else if (cohort.some((id, i) => i > 0 && (cohort[i - 1] as string) >= id))
+        problem = 'the cohort is not sorted and unique';
+      else if (cohort.some((id) => !directory.has(id)))
+        problem = 'a cohort member has no key in the directory';
+      if (problem !== undefined) {
+        rejectFrame('PROTOCOL_ABORTED', problem);
+        send(FrameKind.Decline, { number: env.round, roundId: env.roundId }, new Uint8Array(0));
+        return;
+      }
+      cohortKeys = (cohort as string[]).map((id) => directory.get(id) as Uint8Array);
+    } else if (cohort !== undefined) {
+      rejectFrame('PROTOCOL_ABORTED', 'a cohort list in an invitation of a semi-honest plan');
+      return;
+    }
     if (
       (current !== undefined && equalBytes(current.roundId, env.roundId)) ||
       (lastRoundId !== undefined && equalBytes(lastRoundId, env.roundId))
@@ -214,6 +272,7 @@ export function createRoundClient(
       awaiting: false,
       secagg: undefined,
       stage: 0,
+      cohortKeys,
     };
     current = r;
     lastRoundId = env.roundId;
@@ -267,9 +326,9 @@ export function createRoundClient(
       return;
     }
     if (reply === undefined || current !== r) return;
-    r.stage = Math.min(r.stage + 1, SECAGG_STAGES.length - 1);
+    r.stage = Math.min(r.stage + 1, stages.length - 1);
     send(FrameKind.SecAgg, r, reply);
-    hub.emit({ type: 'stage-sent', round: r.number, stage: SECAGG_STAGES[r.stage] as string });
+    hub.emit({ type: 'stage-sent', round: r.number, stage: stages[r.stage] as string });
   };
 
   const onEnd = (env: Envelope): void => {

@@ -93,21 +93,52 @@ export function decodeEnvelope(frame: Uint8Array, maxBytes: number): Envelope {
   return { digest, round, roundId, kind: kind as FrameKindValue, payload };
 }
 
-/** @internal Invitation payload: cohort size and the invitee's index in it. */
-export function encodeInvite(cohortSize: number, index: number): Uint8Array {
-  return new ByteWriter(8).u32(cohortSize).u32(index).finish();
+/** @internal Longest client id on the wire, in UTF-8 bytes. */
+export const MAX_CLIENT_ID_BYTES = 1024;
+
+/**
+ * @internal Invitation payload: cohort size, the invitee's index in it, and (malicious tier only)
+ * the cohort's client ids in index order, so each client can look their signing keys up in its
+ * own copy of the key directory.
+ */
+export function encodeInvite(
+  cohortSize: number,
+  index: number,
+  cohort: readonly string[] | undefined,
+): Uint8Array {
+  const w = new ByteWriter(16)
+    .u32(cohortSize)
+    .u32(index)
+    .u8(cohort === undefined ? 0 : 1);
+  if (cohort !== undefined) for (const id of cohort) w.bytes(utf8(id));
+  return w.finish();
 }
 
 /** @internal Decode an invitation against the plan's largest cohort. */
 export function decodeInvite(
   payload: Uint8Array,
   maxCohort: number,
-): { cohortSize: number; index: number } {
-  const r = new ByteReader(payload, 8);
+): { cohortSize: number; index: number; cohort: string[] | undefined } {
+  const r = new ByteReader(payload, 9 + maxCohort * (4 + MAX_CLIENT_ID_BYTES));
   const cohortSize = r.u32InRange('cohort size', 1, maxCohort);
   const index = r.u32InRange('index', 0, cohortSize - 1);
+  const flag = r.u8();
+  if (flag > 1) throw new PrivaggError('MALFORMED_MESSAGE', 'bad cohort flag');
+  let cohort: string[] | undefined;
+  if (flag === 1) {
+    const decoder = new TextDecoder('utf-8', { fatal: true });
+    cohort = [];
+    for (let i = 0; i < cohortSize; i++) {
+      const bytes = r.bytes(MAX_CLIENT_ID_BYTES, 1);
+      try {
+        cohort.push(decoder.decode(bytes));
+      } catch {
+        throw new PrivaggError('MALFORMED_MESSAGE', 'a cohort id is not UTF-8');
+      }
+    }
+  }
   r.end();
-  return { cohortSize, index };
+  return { cohortSize, index, cohort };
 }
 
 /** @internal Round-end statuses. */

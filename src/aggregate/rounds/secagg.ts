@@ -5,7 +5,7 @@
  * @module
  * @internal
  */
-import { PrivaggError } from '../../core/index.ts';
+import { aBytes, PrivaggError } from '../../core/index.ts';
 import { planSecAgg, type SecAggPlan } from '../../secagg/index.ts';
 import type { SecAggSetup } from '../plan.ts';
 import type { PlanRuntime } from './types.ts';
@@ -26,11 +26,35 @@ export function assertTransportable(rt: PlanRuntime): void {
       'BACKEND_UNAVAILABLE',
       'protection "ckks" over a transport needs a key holder other than the aggregating server (with single keys the server holding the secret key could decrypt every input; threshold keys need the key holders as parties of the round); not available over a transport yet. Use secagg or secagg+',
     );
-  if (rt.secagg !== undefined && rt.secagg.plan.tier === 'malicious')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'the malicious SecAgg tier over a transport needs a public-key infrastructure for the clients signing keys (not available yet); use threat "semi-honest"',
-    );
+}
+
+/**
+ * @internal Check a key directory (client id -> 32-byte Ed25519 public key) for the malicious
+ * tier, and refuse one where the tier does not use it.
+ * @throws {@link !TypeError} / {@link !RangeError} naming `label`
+ */
+export function checkKeyDirectory(
+  rt: PlanRuntime,
+  label: string,
+  directory: unknown,
+): ReadonlyMap<string, Uint8Array> | undefined {
+  const malicious = rt.secagg?.plan.tier === 'malicious';
+  if (directory === undefined) {
+    if (malicious)
+      throw new TypeError(
+        `"${label}" is required by the malicious SecAgg tier: the Ed25519 public keys of the clients by id, from a source the server does not control`,
+      );
+    return undefined;
+  }
+  if (!malicious) throw new TypeError(`"${label}" is used by the malicious SecAgg tier only`);
+  if (typeof directory !== 'object' || directory === null || Array.isArray(directory))
+    throw new TypeError(`"${label}" expected an object of client id -> public key`);
+  const out = new Map<string, Uint8Array>();
+  for (const [id, key] of Object.entries(directory)) {
+    aBytes(`${label}[${JSON.stringify(id)}]`, key, 32);
+    out.set(id, (key as Uint8Array).slice());
+  }
+  return out;
 }
 
 /**

@@ -36,6 +36,7 @@ import {
 } from './protocol.ts';
 import {
   assertTransportable,
+  checkKeyDirectory,
   maxPayloadBytes,
   roundSecAggPlan,
   unshiftSecAggSum,
@@ -61,6 +62,9 @@ interface ActiveRound {
   /** Indices expected to answer in the current stage, and those that did. */
   expected: Set<number>;
   answered: Set<number>;
+  /** Bytes of the frames accepted, and sent, in the current stage. */
+  bytesIn: number;
+  bytesOut: number;
   /** Why a cohort member left the round (disconnected, declined). */
   readonly gone: Map<number, string>;
   /** The current stage's frame handler: true when the frame counts as the sender's answer. */
@@ -90,6 +94,7 @@ export function createRoundServer(
     'noiseRng',
     'waitForClientsMs',
     'stageTimeoutMs',
+    'verificationKeys',
   ]);
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
@@ -106,6 +111,7 @@ export function createRoundServer(
   )
     throw new TypeError('"transport" expected a ServerTransport');
   assertTransportable(rt);
+  const keys = checkKeyDirectory(rt, 'options.verificationKeys', options.verificationKeys);
   const rng: Rng = options.rng ?? randomBytes;
   const noiseRng: Rng = options.noiseRng ?? rng;
   const hub = new EventHub<RoundEvent>(options.onEvent);
@@ -162,6 +168,12 @@ export function createRoundServer(
         reject(clientId, 'MALFORMED_MESSAGE', 'hello carries a payload', bytes.length);
         return;
       }
+      if (keys !== undefined && !keys.has(clientId)) {
+        const reason = 'the client has no signing key in the key directory';
+        hub.emit({ type: 'client-refused', clientId, reason });
+        transport.disconnect(clientId, reason);
+        return;
+      }
       ready.add(clientId);
       hub.emit({ type: 'client-ready', clientId });
       readyWaiter?.();
@@ -195,6 +207,7 @@ export function createRoundServer(
     }
     if (r.onFrame(index, env)) {
       r.answered.add(index);
+      r.bytesIn += bytes.length;
       r.poke();
     }
   };
@@ -263,6 +276,7 @@ export function createRoundServer(
   const sendTo = async (r: ActiveRound, index: number, bytes: Uint8Array): Promise<void> => {
     const id = r.cohort[index] as string;
     try {
+      r.bytesOut += bytes.length;
       await transport.send(id, bytes);
     } catch {
       if (!r.gone.has(index)) r.gone.set(index, 'disconnected');
@@ -318,6 +332,8 @@ export function createRoundServer(
         indexOf: new Map(cohort.map((id, i) => [id, i])),
         expected: new Set(cohort.keys()),
         answered: new Set(),
+        bytesIn: 0,
+        bytesOut: 0,
         gone: new Map(),
         onFrame: () => false,
         poke: () => {},
@@ -340,11 +356,16 @@ export function createRoundServer(
         expected: readonly number[],
         onFrame: ActiveRound['onFrame'],
         dropStage: string,
+        open: () => Promise<void>,
       ): Promise<Set<number>> => {
         const t0 = performance.now();
+        // the stage accepts answers before its opening messages go out: a fast client's reply
+        // may arrive while the last of them is still being sent
         r.expected = new Set(expected);
         r.answered = new Set();
+        r.bytesIn = 0;
         r.onFrame = onFrame;
+        await open();
         r.poke();
         await waitFor(
           () => stageDone(r),
@@ -369,9 +390,12 @@ export function createRoundServer(
           round: number,
           stage: name,
           received: answered.size,
+          bytesReceived: r.bytesIn,
+          bytesSent: r.bytesOut,
           expected: expected.length,
           durationMs,
         });
+        r.bytesOut = 0;
         return answered;
       };
       const atLeastMinimum = (count: number, what: string): void => {
@@ -379,11 +403,23 @@ export function createRoundServer(
           throw aborted(`only ${count} clients ${what}, below the minimum of ${minimum}`);
       };
 
-      // 2. invite the cohort
-      const invites = cohort.map((_, i) =>
-        sendTo(r, i, frame(FrameKind.Invite, number, roundId, encodeInvite(size, i))),
-      );
-      await Promise.all(invites);
+      // 2. the invitations open the first stage
+      const invite = async (): Promise<void> => {
+        await Promise.all(
+          cohort.map((_, i) =>
+            sendTo(
+              r,
+              i,
+              frame(
+                FrameKind.Invite,
+                number,
+                roundId,
+                encodeInvite(size, i, keys === undefined ? undefined : cohort),
+              ),
+            ),
+          ),
+        );
+      };
 
       // 3. the protection's stages
       const q = rt.description.quantization;
@@ -431,6 +467,7 @@ export function createRoundServer(
             }
           },
           'input',
+          invite,
         );
         participants = [...got].sort((a, b) => a - b);
         atLeastMinimum(participants.length, 'sent their input');
@@ -459,7 +496,12 @@ export function createRoundServer(
             `no secure-aggregation plan for a cohort of ${size}: ${e instanceof Error ? e.message : String(e)}`,
           );
         }
-        const sec = new SecAggServer({ plan: secPlan });
+        const sec = new SecAggServer({
+          plan: secPlan,
+          ...(keys === undefined
+            ? {}
+            : { verificationKeys: cohort.map((id) => keys.get(id) as Uint8Array) }),
+        });
         const feed = (index: number, env: Envelope): boolean => {
           if (declined(index, env)) return false;
           const id = cohort[index] as string;
@@ -483,28 +525,39 @@ export function createRoundServer(
           );
           return false;
         };
-        const deliver = async (out: Map<number, Uint8Array[]>): Promise<number[]> => {
-          await Promise.all(
-            [...out].map(async ([i, messages]) => {
-              for (const m of messages)
-                await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
-            }),
-          );
+        /** Close the SecAgg stage and open the next one with its messages. */
+        const next = async (name: string, dropStage: string): Promise<Set<number>> => {
+          const out = sec.advance();
           // members that left are kept: the stage reports them as dropped
-          return [...out.keys()].sort((a, b) => a - b);
+          const recipients = [...out.keys()].sort((x, y) => x - y);
+          return stage(name, recipients, feed, dropStage, async () => {
+            await Promise.all(
+              [...out].map(async ([i, messages]) => {
+                for (const m of messages)
+                  await sendTo(r, i, frame(FrameKind.SecAgg, number, roundId, m));
+              }),
+            );
+          });
         };
-        const advance = (): Map<number, Uint8Array[]> => sec.advance();
-        const advertised = await stage('advertiseKeys', [...cohort.keys()], feed, 'invitation');
+        const advertised = await stage(
+          'advertiseKeys',
+          [...cohort.keys()],
+          feed,
+          'invitation',
+          invite,
+        );
         atLeastMinimum(advertised.size, 'advertised keys');
-        const sharing = await deliver(advance());
-        const shared = await stage('shareKeys', sharing, feed, 'afterAdvertiseKeys');
+        const shared = await next('shareKeys', 'afterAdvertiseKeys');
         atLeastMinimum(shared.size, 'shared their keys');
-        const masking = await deliver(advance());
-        const masked = await stage('maskedInput', masking, feed, 'afterShareKeys');
+        const masked = await next('maskedInput', 'afterShareKeys');
         // never unmask a sum of fewer inputs than the privacy plan assumed
         atLeastMinimum(masked.size, 'sent masked inputs');
-        const unmasking = await deliver(advance());
-        await stage('unmask', unmasking, feed, 'afterMaskedInput');
+        if (secPlan.tier === 'malicious') {
+          // the consistency check: survivors sign the survivor list before anyone unmasks
+          const signed = await next('consistencyCheck', 'afterMaskedInput');
+          atLeastMinimum(signed.size, 'signed the survivor list');
+          await next('unmask', 'duringUnmask');
+        } else await next('unmask', 'afterMaskedInput');
         const result = await sec.finish();
         participants = [...result.survivors];
         atLeastMinimum(participants.length, 'are in the sum');

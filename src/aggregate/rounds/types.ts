@@ -68,6 +68,12 @@ export interface RoundServerOptions {
   readonly waitForClientsMs?: number;
   /** Default of {@link RunRoundOptions.stageTimeoutMs}. @defaultValue 60000 */
   readonly stageTimeoutMs?: number;
+  /**
+   * The key directory of the malicious SecAgg tier (required there, refused otherwise): each
+   * client's 32-byte Ed25519 public key by client id. Clients not in it are refused.
+   * @defaultValue none
+   */
+  readonly verificationKeys?: Readonly<Record<string, Uint8Array>>;
 }
 
 /**
@@ -169,6 +175,10 @@ export type RoundEvent =
       readonly received: number;
       /** Clients that were expected to answer. */
       readonly expected: number;
+      /** Bytes of the frames accepted in the stage. */
+      readonly bytesReceived: number;
+      /** Bytes of the frames that opened the stage (invitations, or the previous stage's replies). */
+      readonly bytesSent: number;
       /** Milliseconds the stage took. */
       readonly durationMs: number;
     }
@@ -262,6 +272,13 @@ export interface RoundClientOptions {
   readonly onEvent?: (event: RoundClientEvent) => void;
   /** This client's randomness (rounding, its share of distributed noise, protocol keys). @defaultValue the CSPRNG */
   readonly rng?: Rng;
+  /** Malicious SecAgg tier: this client's 32-byte Ed25519 secret key (seed). @defaultValue none */
+  readonly signingKey?: Uint8Array;
+  /**
+   * Malicious SecAgg tier: the clients' Ed25519 public keys by client id, from a source the
+   * server does not control (the client never takes keys from the server). @defaultValue none
+   */
+  readonly verificationKeys?: Readonly<Record<string, Uint8Array>>;
 }
 
 /**
