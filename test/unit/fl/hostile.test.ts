@@ -6,6 +6,7 @@
  * frames arrive intact, and the rejection was logged with its reason.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { deterministicRngForTesting, ed25519SignFast } from '../../../src/core/index.ts';
 import {
   connectWebSocketTransport,
@@ -20,6 +21,8 @@ import {
   encodeAuth,
   encodeClientHello,
   encodeData,
+  encodeServerHello,
+  serverTranscript,
 } from '../../../src/fl/wire.ts';
 import { framesFrom, rawAuthenticate, rawConnect, startServer, until } from '../../helpers/fl.ts';
 
@@ -266,5 +269,57 @@ describe('hostile traffic', () => {
     await until(() => s.server.metrics.value('privagg_fl_connections_open') === 0, 2000, 'closed');
     await new Promise((r) => setTimeout(r, 50));
     await honestStillWorks(s);
+  });
+});
+
+describe('a hostile server', () => {
+  async function fakeServer(answer: (ws: WebSocket, hello: Uint8Array) => void) {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    wss.on('connection', (ws) =>
+      ws.once('message', (d) => answer(ws, new Uint8Array(d as Buffer))),
+    );
+    open.push({ close: () => new Promise<void>((r) => wss.close(() => r())) });
+    return `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+  }
+  const me = generateIdentity();
+
+  it('a stranger presenting the pinned key without its secret cannot pose as the server', async () => {
+    const real = generateIdentity();
+    const stranger = generateIdentity();
+    const url = await fakeServer((ws, hello) => {
+      const clientNonce = hello.subarray(4);
+      const serverNonce = new Uint8Array(32).fill(5);
+      const signature = ed25519SignFast(
+        serverTranscript(real.publicKey, serverNonce, clientNonce),
+        stranger.secretKey,
+      );
+      ws.send(encodeServerHello({ serverPublicKey: real.publicKey, serverNonce, signature }));
+    });
+    await expect(
+      connectWebSocketTransport(url, {
+        serverPublicKey: real.publicKey,
+        clientId: 'alice',
+        secretKey: me.secretKey,
+      }),
+    ).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+  });
+
+  it('a server that answers garbage, or nothing, fails the connection on time', async () => {
+    const garbage = await fakeServer((ws) => ws.send(Uint8Array.of(1, 2, 3)));
+    const opts = {
+      serverPublicKey: generateIdentity().publicKey,
+      clientId: 'alice',
+      secretKey: me.secretKey,
+    };
+    await expect(connectWebSocketTransport(garbage, opts)).rejects.toMatchObject({
+      code: 'MALFORMED_MESSAGE',
+    });
+    const silent = await fakeServer(() => {});
+    const t0 = performance.now();
+    await expect(
+      connectWebSocketTransport(silent, { ...opts, handshakeTimeoutMs: 200 }),
+    ).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    expect(performance.now() - t0).toBeLessThan(3000);
   });
 });

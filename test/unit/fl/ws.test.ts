@@ -5,14 +5,16 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deterministicRngForTesting, isPrivaggError } from '../../../src/core/index.ts';
 import {
   type ClientTransportEvent,
+  connectClient,
   connectWebSocketTransport,
+  createServer,
   createWebSocketServerTransport,
   generateIdentity,
   issueToken,
@@ -379,6 +381,22 @@ describe('argument checks', () => {
     ).rejects.toThrow(RangeError);
   });
 
+  it('createServer and connectClient refuse a missing or hostile plan', async () => {
+    const key = generateIdentity();
+    for (const h of HOSTILE_VALUES) {
+      await expect(
+        createServer({ plan: h.value as never, identity: key, logger: captureLogger().logger }),
+      ).rejects.toThrow(TypeError);
+      await expect(
+        connectClient('ws://127.0.0.1:1/', {
+          plan: h.value as never,
+          clientId: 'a',
+          auth: 'insecure-none',
+        }),
+      ).rejects.toThrow(TypeError);
+    }
+  });
+
   it('a server that is not there: CONNECTION_CLOSED', async () => {
     const key = generateIdentity();
     await expect(
@@ -455,7 +473,7 @@ describe('deployment shapes', () => {
   );
 
   it('attaches to an existing HTTP server on a path, leaving its other requests alone', async () => {
-    const http = createServer((_req, res) => res.end('app'));
+    const http = createHttpServer((_req, res) => res.end('app'));
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
     try {
       const s = await startServer({ server: http, path: '/fl' });
