@@ -33,8 +33,10 @@ Usage:
                               path, identityFile (created when missing), clients (registered
                               public keys in hex by client id), tokenIssuers, tls {keyFile,
                               certFile}, rounds, waitForClientsMs, stageTimeoutMs, results
-                              (a JSON-lines file of round results) and metricsPath; progress
-                              goes to stdout, structured logs (pino) to stderr
+                              (a JSON-lines file of round results), metricsPath, and redis
+                              {url, prefix, coordinatorId, cohortSize, joinMs, submitMs} to
+                              share rounds with other coordinators (scale-out); progress goes
+                              to stdout, structured logs (pino) to stderr
   privagg join --server URL --server-key HEX --client-id ID --key FILE --config plan.json
                --vector FILE [--token HEX] [--weight X] [--rounds N] [--ca FILE]
                               join a server's rounds and contribute the vector (a JSON array)

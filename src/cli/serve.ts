@@ -36,6 +36,18 @@ export interface ServeConfig {
   /** JSON-lines file the round results are appended to. */
   readonly results?: string;
   readonly metricsPath?: string;
+  /**
+   * Scale-out: coordinators sharing this Redis run each round together (each a cohort of its own
+   * clients; the leader combines them and writes the results).
+   */
+  readonly redis?: {
+    readonly url: string;
+    readonly prefix?: string;
+    readonly coordinatorId?: string;
+    readonly cohortSize?: number;
+    readonly joinMs?: number;
+    readonly submitMs?: number;
+  };
 }
 
 const CONFIG_KEYS = [
@@ -52,6 +64,7 @@ const CONFIG_KEYS = [
   'stageTimeoutMs',
   'results',
   'metricsPath',
+  'redis',
 ];
 
 /** @internal Read and check a config file. */
@@ -134,6 +147,7 @@ export async function runServe(
     ...(config.port === undefined ? {} : { port: config.port }),
     ...(config.path === undefined ? {} : { path: config.path }),
     ...(config.metricsPath === undefined ? {} : { metricsPath: config.metricsPath }),
+    ...(config.redis === undefined ? {} : { redis: config.redis }),
     ...(config.tls === undefined
       ? {}
       : {
@@ -160,6 +174,30 @@ export async function runServe(
   try {
     for (let r = 0; r < rounds; r++) {
       try {
+        if (config.redis !== undefined) {
+          const outcome = await server.runScaledRound();
+          const result = outcome.result;
+          print(
+            result === undefined
+              ? `shared round ${outcome.round}: this coordinator's cohort added ${outcome.contributed} clients`
+              : `shared round ${outcome.round}: released by this coordinator with ${result.participants.length} participants`,
+          );
+          if (result !== undefined && config.results !== undefined)
+            writeFileSync(
+              config.results,
+              `${JSON.stringify({
+                round: result.round,
+                sharedRound: outcome.round,
+                participants: result.participants,
+                dropped: result.dropped,
+                privacy: result.privacy,
+                sum: Array.from(result.sum),
+                mean: Array.from(result.mean),
+              })}\n`,
+              { flag: 'a' },
+            );
+          continue;
+        }
         const result = await server.runRound();
         if (config.results !== undefined)
           writeFileSync(

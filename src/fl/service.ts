@@ -12,7 +12,10 @@ import type {
   RoundServerOptions,
   RunRoundOptions,
 } from '../index.ts';
+import { PrivaggError } from '../core/errors.ts';
 import type { Logger } from './events.ts';
+import { createScaledServer, type ScaledRoundResult, type ScaledServer } from './redis/scaled.ts';
+import { RedisRoundStore } from './redis/store.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import {
   createWebSocketServerTransport,
@@ -34,6 +37,26 @@ export interface CreateServerOptions extends WebSocketServerTransportOptions {
    * @defaultValue none
    */
   readonly rounds?: RoundServerOptions;
+  /**
+   * Scale out: run rounds together with the other coordinators sharing this Redis (each runs a
+   * cohort of its own clients; the leader combines them), through
+   * {@link NetworkRoundServer.runScaledRound}. Without it the server runs rounds alone.
+   * @defaultValue none (single-process coordinator)
+   */
+  readonly redis?: {
+    /** `redis://` or `rediss://` URL. */
+    readonly url: string;
+    /** Key prefix naming the service (shared by its coordinators). @defaultValue `'privagg'` */
+    readonly prefix?: string;
+    /** This coordinator's identity. @defaultValue random */
+    readonly coordinatorId?: string;
+    /** Most clients in this coordinator's cohort. @defaultValue `clients.expected` */
+    readonly cohortSize?: number;
+    /** Join window of a round, in ms. @defaultValue 2000 */
+    readonly joinMs?: number;
+    /** Deadline for the cohorts' partial sums, in ms from the opening. @defaultValue 60000 */
+    readonly submitMs?: number;
+  };
 }
 
 /**
@@ -48,6 +71,13 @@ export interface NetworkRoundServer extends RoundServer {
   readonly url: string;
   /** The metrics: the transport's counts plus rounds, dropouts and stage durations. */
   readonly metrics: Metrics;
+  /**
+   * With `redis`: take part in the next round shared by every coordinator (call in a loop); the
+   * leader's outcome carries the combined result. (`runRound` then refuses: rounds are shared.)
+   * @returns this coordinator's outcome
+   * @throws {@link index!PrivaggError} `INVALID_PARAMETER` without `redis`
+   */
+  runScaledRound(): Promise<ScaledRoundResult>;
 }
 
 function countEvent(metrics: Metrics, logger: Logger, e: RoundEvent): void {
@@ -141,7 +171,9 @@ function countEvent(metrics: Metrics, logger: Logger, e: RoundEvent): void {
 export async function createServer(options: CreateServerOptions): Promise<NetworkRoundServer> {
   if (typeof options !== 'object' || options === null)
     throw new TypeError('"options" expected an options object');
-  const { plan, rounds, ...transportOptions } = options;
+  const { plan, rounds, redis, ...transportOptions } = options;
+  if (redis !== undefined && (typeof redis !== 'object' || redis === null))
+    throw new TypeError('"redis" expected an options object');
   if (typeof plan !== 'object' || plan === null || typeof plan.server !== 'function')
     throw new TypeError('"plan" expected a plan from planAggregation');
   if (rounds !== undefined && (typeof rounds !== 'object' || rounds === null))
@@ -155,28 +187,65 @@ export async function createServer(options: CreateServerOptions): Promise<Networ
     );
   const transport = await createWebSocketServerTransport({ ...transportOptions, logger, metrics });
   const userOnEvent = rounds?.onEvent;
-  let server: RoundServer;
+  const onEvent = (e: RoundEvent): void => {
+    countEvent(metrics, logger, e);
+    userOnEvent?.(e);
+  };
+  let server: RoundServer | undefined;
+  let scaled: ScaledServer | undefined;
+  let store: RedisRoundStore | undefined;
   try {
-    server = plan.server(transport, {
-      ...rounds,
-      onEvent: (e) => {
-        countEvent(metrics, logger, e);
-        userOnEvent?.(e);
-      },
-    });
+    if (redis === undefined) server = plan.server(transport, { ...rounds, onEvent });
+    else {
+      store = await RedisRoundStore.connect({
+        url: redis.url,
+        ...(redis.prefix === undefined ? {} : { prefix: redis.prefix }),
+        ...(redis.coordinatorId === undefined ? {} : { coordinatorId: redis.coordinatorId }),
+      });
+      scaled = createScaledServer({
+        plan,
+        transport,
+        store,
+        ...(redis.cohortSize === undefined ? {} : { cohortSize: redis.cohortSize }),
+        ...(redis.joinMs === undefined ? {} : { joinMs: redis.joinMs }),
+        ...(redis.submitMs === undefined ? {} : { submitMs: redis.submitMs }),
+        ...(rounds?.rng === undefined ? {} : { rng: rounds.rng }),
+        ...(rounds?.noiseRng === undefined ? {} : { noiseRng: rounds.noiseRng }),
+        onRoundEvent: onEvent,
+        onEvent: (e) => logger.info({ ...e }, `scaled round ${e.type}`),
+      });
+    }
   } catch (e) {
+    await store?.close();
     await transport.close();
     throw e;
   }
+  const single = (): RoundServer => {
+    if (server === undefined)
+      throw new PrivaggError(
+        'INVALID_PARAMETER',
+        'this server shares rounds through Redis: call runScaledRound',
+      );
+    return server;
+  };
   return Object.freeze({
     transport,
     url: transport.url,
     metrics,
     get readyClients() {
-      return server.readyClients;
+      return scaled?.readyClients ?? single().readyClients;
     },
-    runRound: (o?: RunRoundOptions): Promise<RoundResult> => server.runRound(o),
-    events: () => server.events(),
-    close: () => server.close(),
+    runRound: async (o?: RunRoundOptions): Promise<RoundResult> => await single().runRound(o),
+    runScaledRound: async (): Promise<ScaledRoundResult> => {
+      if (scaled === undefined)
+        throw new PrivaggError('INVALID_PARAMETER', 'runScaledRound needs the "redis" option');
+      return await scaled.runRound();
+    },
+    events: () => single().events(),
+    close: async () => {
+      if (scaled !== undefined) await scaled.close();
+      else await single().close();
+      await store?.close();
+    },
   });
 }
