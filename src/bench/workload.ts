@@ -129,10 +129,19 @@ export const PROTECTIONS: readonly {
   { label: 'shamir 2/2 (additive)', config: () => ({ kind: 'shamir', servers: 2 }) },
   { label: 'shamir 3-of-5', config: () => ({ kind: 'shamir', servers: 5, threshold: 3 }) },
   { label: 'ckks', config: () => ({ kind: 'ckks' }) },
+  {
+    label: 'ckks 3-of-5 keys',
+    config: () => ({ kind: 'ckks', keys: 'threshold', parties: 5, threshold: 3 }),
+  },
 ];
 
 /** @internal The privacy kinds, in display order. */
-export const PRIVACIES: readonly PrivacyConfig['kind'][] = ['none', 'central-dp', 'distributed-dp'];
+export const PRIVACIES: readonly PrivacyConfig['kind'][] = [
+  'none',
+  'central-dp',
+  'distributed-dp',
+  'local-dp',
+];
 
 /**
  * Clients' vectors: uniform coordinates in [-1, 1], scaled to an L2 norm uniform in

@@ -38,8 +38,9 @@ describe('privagg bench --quick', () => {
   });
   it('prints progress and tables while it runs, and says peers need a source checkout', () => {
     const text = lines.join('\n');
-    expect(text).toMatch(/\[1\/18\] none \/ none: /);
-    expect(text).toMatch(/\[18\/18\] ckks \/ distributed-dp: unsupported/);
+    expect(text).toMatch(/\[1\/28\] none \/ none: /);
+    expect(text).toMatch(/\[3\/28\] none \/ distributed-dp: unsupported/);
+    expect(text).toMatch(/\[28\/28\] ckks 3-of-5 keys \/ local-dp: /);
     expect(text).toMatch(/round s \(median \[IQR\]\)/);
     expect(text).toMatch(/time exponent/);
     expect(text).toMatch(/peer libraries are compared by the module suites of a source checkout/);
@@ -58,7 +59,8 @@ describe('privagg bench --quick', () => {
     const dp = rows.filter(
       (r) => r.status === 'ok' && r.privacy !== 'none' && r.protection.kind !== 'ckks',
     );
-    expect(dp.length).toBe(9); // none with central DP, and four protections with both kinds
+    // none with central and local DP; four protections with central, distributed and local DP
+    expect(dp.length).toBe(14);
     for (const r of dp) {
       const expected = Math.hypot(r.predictedRmse as number, plain);
       const ratio = (r.errorRmse?.median as number) / expected;

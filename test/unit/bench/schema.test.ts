@@ -40,7 +40,7 @@ describe('bench results schema', () => {
   });
   it('covers every protection x privacy pair, with reasons for those the API refuses', () => {
     const rows = results.workload?.rows ?? [];
-    expect(rows).toHaveLength(18);
+    expect(rows).toHaveLength(28); // 7 protections x 4 privacy kinds
     const refused = rows.filter((r) => r.status !== 'ok').map((r) => r.label);
     // distributed DP needs a protection that hides each input (CKKS does, since clients noise
     // before encrypting)
