@@ -3,7 +3,7 @@
  * Node, where it has no GL without headless-gl) for the float operations in binary32, and ring
  * addition and subtraction done exactly on 16-bit limbs. Whatever gpu.js cannot compute exactly
  * (keystreams, masks, quantization, noise, L-infinity clamping) runs the cpu reference on the
- * host, as `deviceOps` says. gpu.js's in-kernel `Math.random` is never used.
+ * host, as `deviceOps` says. gpu.js's in-kernel random function is never used.
  * @module
  */
 import { PrivaggError, aOptions } from '../core/index.ts';

@@ -4,18 +4,17 @@
  * the middle of a round: the round is released from the survivor's cohort alone (never a wrong
  * sum), and the next round runs on the survivor.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CliProcess, startCli, waitForLine } from '../../helpers/cli-process.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, generateIdentity, type NetworkRoundClient } from '../../../src/fl/index.ts';
 import { fromHex, toHex } from '../../../src/core/index.ts';
 import { type AggregationConfig, planAggregation } from '../../../src/index.ts';
 import { type RedisServer, redisAvailable, startRedis } from '../../helpers/redis.ts';
 
-const root = new URL('../../../', import.meta.url).pathname;
-const cli = join(root, 'src/cli/index.ts');
 const dir = mkdtempSync(join(tmpdir(), 'privagg-scale-'));
 const children: ChildProcess[] = [];
 
@@ -29,32 +28,8 @@ const plan: AggregationConfig = {
 const ids = ['a0', 'a1', 'a2', 'a3', 'b0', 'b1', 'b2', 'b3'];
 const vectorOf = (i: number): number[] => [i, -i / 2, 1, i % 3];
 
-function start(args: string[]): { child: ChildProcess; lines: string[]; done: Promise<number> } {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.resume();
-  const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-  return { child, lines, done };
-}
-
-async function waitFor(lines: string[], prefix: string, ms = 30_000): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const hit = lines.find((l) => l.startsWith(prefix));
-    if (hit !== undefined) return hit;
-    if (Date.now() > end)
-      throw new Error(`no line starting with "${prefix}" in ${JSON.stringify(lines)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const start = (args: string[]): CliProcess => startCli(args, children);
+const waitFor = waitForLine;
 
 describe.skipIf(!redisAvailable)('two coordinator processes sharing Redis', () => {
   let redis: RedisServer;

@@ -3,10 +3,11 @@
  * one client registered by key and one by a `token`, one round of a plan; the sum in the
  * results file is exact and both clients report completion.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type CliProcess, startCli, waitForLine } from '../../helpers/cli-process.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url).pathname;
@@ -25,32 +26,8 @@ function privagg(args: string[]): string {
   }).trim();
 }
 
-function start(args: string[]): { child: ChildProcess; lines: string[]; done: Promise<number> } {
-  const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  const lines: string[] = [];
-  let buffer = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    lines.push(...parts);
-  });
-  child.stderr?.resume();
-  const done = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-  return { child, lines, done };
-}
-
-async function waitFor(lines: string[], prefix: string): Promise<string> {
-  const end = Date.now() + 20_000;
-  for (;;) {
-    const hit = lines.find((l) => l.startsWith(prefix));
-    if (hit !== undefined) return hit;
-    if (Date.now() > end)
-      throw new Error(`no line starting with "${prefix}" in ${JSON.stringify(lines)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const start = (args: string[]): CliProcess => startCli(args, children);
+const waitFor = waitForLine;
 
 describe('privagg serve / join', () => {
   it('one round with a registered client and a token client: the exact sum, in the results file', async () => {
