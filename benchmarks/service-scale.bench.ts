@@ -26,7 +26,7 @@ export interface BenchTransport {
   }>;
 }
 
-const memory: BenchTransport = {
+export const memory: BenchTransport = {
   name: 'in-memory',
   make: async () => {
     const t = createMemoryTransport();
@@ -41,7 +41,7 @@ const memory: BenchTransport = {
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** WebSocket on loopback with the secure defaults: pinned server key, registered client keys. */
-const websocket: BenchTransport = {
+export const websocket: BenchTransport = {
   name: 'WebSocket',
   make: async (clientIds) => {
     const identity = generateIdentity();
@@ -100,10 +100,11 @@ export interface ServiceBenchRow {
 export async function runServiceScaleBench(
   quick = false,
   transports: readonly BenchTransport[] = [memory, websocket],
+  roundsPerSetup?: number,
 ): Promise<ServiceBenchRow[]> {
   const n = quick ? 100 : 1000;
   const d = quick ? 1000 : 10_000;
-  const rounds = quick ? 2 : 4;
+  const rounds = roundsPerSetup ?? (quick ? 2 : 4);
   const config: AggregationConfig = {
     dimension: d,
     clients: { expected: n, minimum: Math.floor(n * 0.4) },
