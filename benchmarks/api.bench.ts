@@ -3,7 +3,8 @@
  * work, and the end-to-end round time for n = 100 clients, d = 1e5 per protection.
  */
 import { planAggregation } from '../src/aggregate/plan.ts';
-import type { AggregationConfig } from '../src/aggregate/config.ts';
+import type { AggregationConfig, ClipConfig } from '../src/aggregate/config.ts';
+import { clipInPlace } from '../src/aggregate/quantize.ts';
 import { encodeFixedPoint } from '../src/core/fixed-point.ts';
 import { simulateSecAgg } from '../src/secagg/index.ts';
 import { deterministicRngForTesting, drawWords } from '../src/core/random.ts';
@@ -60,12 +61,16 @@ export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
     privacy: { kind: 'none' },
   };
   const plan = planAggregation(config);
+  const clip = config.clip as ClipConfig;
   const q = plan.describe().quantization;
   if (q === undefined) throw new Error('plan without quantization');
   const viaApi = await time(() => plan.simulate(inputs, { rng }), repeats);
   const direct = await time(() => {
     const totals = [new Uint32Array(d), new Uint32Array(d)];
-    for (const x of inputs) {
+    for (const input of inputs) {
+      // the same client-side work as the plan: clip (a copy), then encode
+      const x = input.slice();
+      clipInPlace(x, clip);
       const e = encodeFixedPoint(x, { ringBits: q.ringBits, scale: q.scale }, rng);
       const share = drawWords(rng, d);
       ringAdd(32, totals[0] as Uint32Array, share, totals[0]);
@@ -95,7 +100,9 @@ export async function runApiBench(quick = false): Promise<ApiBenchRow[]> {
   const offset = Math.floor(maxInputValue / 2);
   const secaggApi = await time(() => secaggPlan.simulate(inputs, { rng }), repeats);
   const secaggDirect = await time(async () => {
-    const encodedInputs = inputs.map((x) => {
+    const encodedInputs = inputs.map((input) => {
+      const x = input.slice();
+      clipInPlace(x, clip);
       const e = encodeFixedPoint(x, { ringBits: sqq.ringBits, scale: sqq.scale }, rng);
       for (let j = 0; j < d; j++) e[j] = ((e[j] as number) + offset) >>> 0;
       return e;
