@@ -35,6 +35,26 @@ interface Coordinator {
   readonly plan: AggregationPlan;
 }
 
+/** Start a round on A, then (50 ms later, so A asks for the lease first) on B. */
+async function startBoth(
+  a: Coordinator,
+  b: Coordinator,
+): Promise<[ReturnType<ScaledServer['runRound']>, ReturnType<ScaledServer['runRound']>]> {
+  const pa = a.server.runRound();
+  await new Promise((r) => setTimeout(r, 50));
+  const pb = b.server.runRound();
+  // let both claim their clients before a test kills one of them
+  await new Promise((r) => setTimeout(r, 150));
+  return [pa, pb];
+}
+
+/** One shared round on both coordinators, A leading. */
+async function bothRounds(a: Coordinator, b: Coordinator) {
+  const pa = a.server.runRound();
+  await new Promise((r) => setTimeout(r, 50));
+  return await Promise.all([pa, b.server.runRound()]);
+}
+
 describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis', () => {
   let redis: RedisServer;
   let prefixCount = 0;
@@ -98,9 +118,7 @@ describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis'
     const vs = vectors(N);
     const [a, b] = await setup(config({ kind: 'none' }), 8, vs);
     // A leads (it asks first); B joins the round A opens
-    const pa = a.server.runRound();
-    await new Promise((r) => setTimeout(r, 50));
-    const [ra, rb] = await Promise.all([pa, b.server.runRound()]);
+    const [ra, rb] = await bothRounds(a, b);
     const master = ra.master ? ra : rb;
     const follower = ra.master ? rb : ra;
     expect(master.master && !follower.master).toBe(true);
@@ -117,9 +135,7 @@ describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis'
     const cfg = config({ kind: 'distributed-dp', epsilon: 8, delta: 1e-5 });
     const vs = vectors(N);
     const [a, b] = await setup(cfg, 10, vs);
-    const pa = a.server.runRound();
-    await new Promise((r) => setTimeout(r, 50));
-    const [ra, rb] = await Promise.all([pa, b.server.runRound()]);
+    const [ra, rb] = await bothRounds(a, b);
     const master = ra.master ? ra : rb;
     const sim = await planAggregation(cfg).simulate(vs, {
       clientRng: clientSeed,
@@ -138,9 +154,7 @@ describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis'
     expect(planAggregation(cfg).describe().noise).toBeDefined();
     const vs = vectors(N).map((v) => v.map((x) => x / 4));
     const [a, b] = await setup(cfg, 9, vs);
-    const pa = a.server.runRound();
-    await new Promise((r) => setTimeout(r, 50));
-    const [ra, rb] = await Promise.all([pa, b.server.runRound()]);
+    const [ra, rb] = await bothRounds(a, b);
     const master = ra.master ? ra : rb;
     const sim = await planAggregation(cfg).simulate(vs, {
       clientRng: clientSeed,
@@ -154,10 +168,7 @@ describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis'
     const vs = vectors(N);
     const [a, b] = await setup(cfg, 8, vs);
     // B takes part in the round's claims, then dies before submitting (store closed, no heartbeat)
-    const pa = a.server.runRound();
-    await new Promise((r) => setTimeout(r, 50));
-    const pb = b.server.runRound();
-    await new Promise((r) => setTimeout(r, 150));
+    const [pa, pb] = await startBoth(a, b);
     await b.server.close();
     await b.store.close();
     const [ra, rb] = await Promise.allSettled([pa, pb]);
@@ -186,10 +197,7 @@ describe.skipIf(!redisAvailable)('scaled rounds: two coordinators sharing Redis'
     const cfg = config({ kind: 'none' });
     const vs = vectors(N);
     const [a, b] = await setup(cfg, 8, vs);
-    const pa = a.server.runRound();
-    await new Promise((r) => setTimeout(r, 50));
-    const pb = b.server.runRound();
-    await new Promise((r) => setTimeout(r, 150));
+    const [pa, pb] = await startBoth(a, b);
     // A (the master) dies during the claims: its lease and heartbeat lapse
     await a.server.close();
     await a.store.close();
