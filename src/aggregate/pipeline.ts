@@ -9,6 +9,7 @@
 import type { Rng } from '../core/random.ts';
 import { aBytes, aFiniteVector } from '../core/validate.ts';
 import { clipL2 } from '../dp/index.ts';
+import { defaultKernels, type KernelBackend } from '../kernels/index.ts';
 import type { AggregationConfig } from './config.ts';
 import type { AggregationResult, PlanDescription } from './plan.ts';
 import {
@@ -18,7 +19,7 @@ import {
   sampleIntegerNoise,
 } from './privacy.ts';
 import { clipInPlace, encodeClient } from './quantize.ts';
-import { conditionalRound, ROTATION_SEED_BYTES, rotateInPlace } from './rotation.ts';
+import { conditionalRound, ROTATION_SEED_BYTES } from './rotation.ts';
 
 /** @internal A client's input as the round accepts it. */
 export type ClientVector = Float64Array | Float32Array | readonly number[];
@@ -95,6 +96,19 @@ export function prepareClientVector(
   return { vector: x, clipped };
 }
 
+/**
+ * The round's randomized Hadamard rotation through `kernels` (in place): signs from the ChaCha20
+ * keystream under the round's seed (zero nonce), the fast Walsh-Hadamard transform, 1/sqrt(d).
+ */
+async function rotate(
+  kernels: KernelBackend,
+  x: Float64Array,
+  seed: Uint8Array,
+  inverse: boolean,
+): Promise<void> {
+  await kernels.hadamard(x, { key: seed, algorithm: 'chacha20' }, x, inverse);
+}
+
 /** The round's rotation seed, checked (rotating plans only). */
 function seedFor(seed: Uint8Array | undefined): Uint8Array {
   if (seed === undefined)
@@ -131,15 +145,17 @@ function clientNoise(
  * pad to a power of two, rotate by the round's randomized Hadamard transform (`rotationSeed`,
  * shared by the round), clip again to the vector's norm bound (the rotation is orthogonal; this
  * clip only absorbs float error, with privagg/dp's exact-norm guarantee), scale, round conditionally (norm within the
- * KLS21 bound), add noise, reduce modulo 2^ringBits.
+ * KLS21 bound), add noise, reduce modulo 2^ringBits. The rotation runs on `kernels` (a backend
+ * of lower float precision only costs accuracy: the clip after it keeps the norm bound exact).
  */
-export function encodeClientVector(
+export async function encodeClientVector(
   description: PlanDescription,
   calibration: PrivacyCalibration,
   prepared: Float64Array,
   rng: Rng,
   rotationSeed?: Uint8Array,
-): Uint32Array {
+  kernels: KernelBackend = defaultKernels(),
+): Promise<Uint32Array> {
   const q = description.quantization;
   if (q === undefined) throw new RangeError('this plan does not encode into a ring');
   const length = description.rotation.paddedDimension;
@@ -147,7 +163,7 @@ export function encodeClientVector(
   if (calibration.conditionalRounding) {
     let x = new Float64Array(length);
     x.set(prepared);
-    if (calibration.rotation) rotateInPlace(x, seedFor(rotationSeed), false);
+    if (calibration.rotation) await rotate(kernels, x, seedFor(rotationSeed), false);
     const c = clipL2(x, calibration.vectorNorm);
     if (c.clipped) x = Float64Array.from(c.vector);
     for (let j = 0; j < length; j++) x[j] = (x[j] as number) * q.scale;
@@ -185,15 +201,16 @@ export function noiseCkksClientVector(
 /**
  * @internal The server's side of a ring protection: signed decoding of the ring sum, central
  * noise (central DP only), unscaling, and the inverse rotation (rotating plans, with the round's
- * `rotationSeed`).
+ * `rotationSeed`, on `kernels`).
  */
-export function decodeRingSum(
+export async function decodeRingSum(
   description: PlanDescription,
   calibration: PrivacyCalibration,
   ringSum: Uint32Array,
   rng: Rng,
   rotationSeed?: Uint8Array,
-): Float64Array {
+  kernels: KernelBackend = defaultKernels(),
+): Promise<Float64Array> {
   const q = description.quantization;
   if (q === undefined) throw new RangeError('this plan does not encode into a ring');
   const length = description.rotation.paddedDimension;
@@ -212,7 +229,7 @@ export function decodeRingSum(
     sum[j] = (signed + (central === undefined ? 0 : (central[j] as number))) / q.scale;
   }
   if (!calibration.rotation) return sum;
-  rotateInPlace(sum, seedFor(rotationSeed), true);
+  await rotate(kernels, sum, seedFor(rotationSeed), true);
   return sum.slice(0, description.protectedDimension);
 }
 

@@ -45,6 +45,7 @@ import {
 } from './pipeline.ts';
 import { RdpAccountant } from '../dp/index.ts';
 import { CKKS_PRESETS } from '../he/index.ts';
+import { aKernels, defaultKernels, type KernelBackend } from '../kernels/index.ts';
 import { planSecAgg, type SecAggPlan } from '../secagg/index.ts';
 import {
   ckksSum,
@@ -224,6 +225,14 @@ export interface SimulateOptions {
   readonly clientRng?: (index: number) => Rng;
   /** The server's own randomness (central noise). @defaultValue `rng` */
   readonly serverRng?: Rng;
+  /**
+   * The privagg/kernels backend for the round's bulk arithmetic: secure aggregation's masks, ring
+   * sums and the distributed-DP rotation (e.g. from `selectBackend()`). Exact operations give
+   * the same bits on every backend; the rotation computes in the backend's float precision.
+   * The caller keeps ownership (the round does not dispose it).
+   * @defaultValue the exact `cpu` reference
+   */
+  readonly kernels?: KernelBackend;
 }
 
 /**
@@ -874,9 +883,17 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
     },
     describe: () => description,
     async simulate(vectors, options = {}) {
-      aOptions('options', options, ['dropouts', 'weights', 'rng', 'clientRng', 'serverRng']);
+      aOptions('options', options, [
+        'dropouts',
+        'weights',
+        'rng',
+        'clientRng',
+        'serverRng',
+        'kernels',
+      ]);
       if (options.clientRng !== undefined) aFunction('options.clientRng', options.clientRng);
       if (options.serverRng !== undefined) aFunction('options.serverRng', options.serverRng);
+      if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
       reserveRound();
       let result: Omit<AggregationResult, 'round' | 'privacy'>;
       try {
@@ -978,20 +995,24 @@ async function runRound(
   const serverRng = options.serverRng ?? rng;
   const seed = calibration.rotation ? drawRotationSeed(serverRng) : undefined;
   const clientRng = options.clientRng;
-  const encoded = prepared.map((x, i) =>
-    encodeClientVector(
-      description,
-      calibration,
-      x,
-      clientRng === undefined ? rng : clientRng(i),
-      seed,
-    ),
-  );
+  const kernels = options.kernels ?? defaultKernels();
+  const encoded: Uint32Array[] = [];
+  for (const [i, x] of prepared.entries())
+    encoded.push(
+      await encodeClientVector(
+        description,
+        calibration,
+        x,
+        clientRng === undefined ? rng : clientRng(i),
+        seed,
+        kernels,
+      ),
+    );
   const {
     sum: ringSum,
     participants,
     dropped,
-  } = await secureSum(config, description, secagg, encoded, dropouts, rng);
-  const sum = decodeRingSum(description, calibration, ringSum, serverRng, seed);
+  } = await secureSum(config, description, secagg, encoded, dropouts, rng, kernels);
+  const sum = await decodeRingSum(description, calibration, ringSum, serverRng, seed, kernels);
   return finishRound(config, sum, participants, dropped, clippedClients, weighted);
 }

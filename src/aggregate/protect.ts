@@ -19,7 +19,7 @@ import {
   createThresholdParty,
   type ThresholdParty,
 } from '../he/index.ts';
-import { createCpuBackend, type KernelBackend } from '../kernels/index.ts';
+import { defaultKernels, type KernelBackend } from '../kernels/index.ts';
 
 /**
  * Clients that stop responding in a simulated round: a list of client indices that drop before
@@ -111,9 +111,6 @@ export interface SecureSumResult {
   readonly dropped: Readonly<Record<string, readonly number[]>>;
 }
 
-/** The default kernel backend: privagg/kernels' exact cpu reference (stateless, cheap). */
-const CPU_KERNELS: KernelBackend = createCpuBackend();
-
 /**
  * @internal Sum the encoded vectors under the plan's protection. Ring additions (the `none` and
  * additive paths) and secure aggregation's masks run through `kernels` (privagg/kernels'
@@ -126,7 +123,7 @@ export async function secureSum(
   encoded: readonly Uint32Array[],
   dropouts: NormalizedDropouts,
   rng: Rng,
-  kernels: KernelBackend = CPU_KERNELS,
+  kernels: KernelBackend = defaultKernels(),
 ): Promise<SecureSumResult> {
   const q = description.quantization;
   if (q === undefined)

@@ -1,14 +1,14 @@
 /**
  * The client-side encoding steps of distributed DP after TFF's distributed DP sum
  * (google-parfait/tensorflow-federated `tensorflow_federated/python/aggregators/distributed_dp.py`,
- * `rotation.py`, `discretization.py`): a randomized Hadamard rotation with a seed shared by the
- * round, and conditional stochastic rounding with a bounded norm increase (Kairouz, Liu and
+ * `rotation.py`, `discretization.py`): the rotation's seed and padding (the randomized Hadamard
+ * rotation itself is privagg/kernels' `hadamard`), and conditional stochastic rounding with a bounded norm increase (Kairouz, Liu and
  * Steinke 2021, Section 4).
  * @module
  * @internal
  */
 import { PrivaggError } from '../core/errors.ts';
-import { createKeystream, drawWords, type Rng } from '../core/index.ts';
+import { drawWords, type Rng } from '../core/index.ts';
 
 /** @internal Length of a rotation seed (a ChaCha20 key). */
 export const ROTATION_SEED_BYTES = 32;
@@ -44,38 +44,6 @@ export function inflatedNorm(norm: number, dimension: number): number {
     norm * norm + dimension / 4 + Math.sqrt(2 * Math.log(1 / ROUNDING_BETA)) * (norm + root / 2),
   );
   return Math.min(plain, conditional);
-}
-
-/**
- * @internal Randomized Hadamard rotation in place: `x <- H D x / sqrt(d)` (or its inverse
- * `D H x / sqrt(d)`), with D's sign i the bit `i mod 32` of ChaCha20 word `floor(i / 32)` under
- * `seed` (zero nonce): the convention of privagg/kernels' `hadamard`, so both give the same
- * output. `x.length` must be a power of two.
- */
-export function rotateInPlace(x: Float64Array, seed: Uint8Array, inverse: boolean): void {
-  const d = x.length;
-  if (d !== paddedLength(d)) throw new RangeError('rotation length must be a power of two');
-  const signs = new Uint32Array(Math.ceil(d / 32));
-  createKeystream(seed, { algorithm: 'chacha20' }).fillWordsSync(signs, 0);
-  const applySigns = (): void => {
-    for (let i = 0; i < d; i++) {
-      const bit = ((signs[i >>> 5] as number) >>> (i & 31)) & 1;
-      x[i] = (x[i] as number) * (1 - 2 * bit);
-    }
-  };
-  if (!inverse) applySigns();
-  for (let h = 1; h < d; h *= 2)
-    for (let i = 0; i < d; i += 2 * h)
-      for (let j = i; j < i + h; j++) {
-        const u = x[j] as number;
-        const v = x[j + h] as number;
-        x[j] = u + v;
-        x[j + h] = u - v;
-      }
-  const norm = 1 / Math.sqrt(d);
-  for (let i = 0; i < d; i++) x[i] = (x[i] as number) * norm;
-  if (inverse) applySigns();
-  signs.fill(0);
 }
 
 const TWO32 = 4294967296;

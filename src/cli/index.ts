@@ -33,7 +33,9 @@ Usage:
                               path, identityFile (created when missing), clients (registered
                               public keys in hex by client id), tokenIssuers, tls {keyFile,
                               certFile}, rounds, waitForClientsMs, stageTimeoutMs, results
-                              (a JSON-lines file of round results), metricsPath, and redis
+                              (a JSON-lines file of round results), metricsPath, kernels
+                              (auto, cpu, workers, webgpu or gpujs: the backend of the
+                              server's bulk arithmetic, self-tested), and redis
                               {url, prefix, coordinatorId, cohortSize, joinMs, submitMs} to
                               share rounds with other coordinators (scale-out); progress goes
                               to stdout, structured logs (pino) to stderr

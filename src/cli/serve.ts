@@ -6,7 +6,7 @@
  * @internal
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 import { fromHex, toHex } from '../core/index.ts';
 import {
   connectClient,
@@ -15,7 +15,13 @@ import {
   identityFromSecretKey,
   issueToken,
 } from '../fl/index.ts';
-import { type AggregationConfig, planAggregation, type RoundEvent } from '../index.ts';
+import {
+  type AggregationConfig,
+  type AggregationPlan,
+  planAggregation,
+  type RoundEvent,
+} from '../index.ts';
+import { type KernelBackend, selectBackend } from '../kernels/index.ts';
 
 /** @internal The config file of `serve` (and the `plan` part of `join`). */
 export interface ServeConfig {
@@ -36,6 +42,13 @@ export interface ServeConfig {
   /** JSON-lines file the round results are appended to. */
   readonly results?: string;
   readonly metricsPath?: string;
+  /**
+   * The kernel backend of the server's bulk arithmetic (unmasking, ring sums, the inverse
+   * rotation), picked by privagg/kernels' `selectBackend` after its self-tests: `"auto"` (a
+   * hardware GPU through WebGPU, else worker threads), or one backend by name. Default: the exact
+   * `cpu` reference.
+   */
+  readonly kernels?: 'auto' | 'cpu' | 'workers' | 'webgpu' | 'gpujs';
   /**
    * Scale-out: coordinators sharing this Redis run each round together (each a cohort of its own
    * clients; the leader combines them and writes the results).
@@ -64,8 +77,10 @@ const CONFIG_KEYS = [
   'stageTimeoutMs',
   'results',
   'metricsPath',
+  'kernels',
   'redis',
 ];
+const KERNEL_CHOICES = ['auto', 'cpu', 'workers', 'webgpu', 'gpujs'];
 
 /** @internal Read and check a config file. */
 export function readConfig(file: string): ServeConfig {
@@ -81,6 +96,9 @@ export function readConfig(file: string): ServeConfig {
     if (!CONFIG_KEYS.includes(k))
       throw new TypeError(`the config has unknown key "${k}"; allowed: ${CONFIG_KEYS.join(', ')}`);
   if (!('plan' in raw)) throw new TypeError('the config needs a "plan" (the aggregation config)');
+  const kernels = (raw as { kernels?: unknown }).kernels;
+  if (kernels !== undefined && !KERNEL_CHOICES.includes(kernels as string))
+    throw new TypeError(`the config's "kernels" must be one of ${KERNEL_CHOICES.join(', ')}`);
   return raw as ServeConfig;
 }
 
@@ -133,6 +151,28 @@ export async function runServe(
     Object.entries(config.clients ?? {}).map(([id, hex]) => [id, hexKey(`clients.${id}`, hex)]),
   );
   const logger = pino({ name: 'privagg-fl', level: 'info' }, pino.destination(2));
+  let kernels: KernelBackend | undefined;
+  if (config.kernels !== undefined && config.kernels !== 'cpu') {
+    const selection = await selectBackend({ prefer: config.kernels });
+    print(`kernels: ${selection.message}`);
+    kernels = selection.backend;
+  }
+  try {
+    return await serveWith(config, plan, identity, clients, logger, kernels, print);
+  } finally {
+    kernels?.dispose();
+  }
+}
+
+async function serveWith(
+  config: ServeConfig,
+  plan: AggregationPlan,
+  identity: { secretKey: Uint8Array; publicKey: Uint8Array },
+  clients: Map<string, Uint8Array>,
+  logger: Logger,
+  kernels: KernelBackend | undefined,
+  print: (line: string) => void,
+): Promise<number> {
   const server = await createServer({
     plan,
     identity,
@@ -165,6 +205,7 @@ export async function runServe(
         ? {}
         : { waitForClientsMs: config.waitForClientsMs }),
       ...(config.stageTimeoutMs === undefined ? {} : { stageTimeoutMs: config.stageTimeoutMs }),
+      ...(kernels === undefined ? {} : { kernels }),
     },
   });
   print(`listening on ${server.url}`);

@@ -20,7 +20,8 @@ export interface ConnectClientOptions extends WebSocketClientTransportOptions {
   /** The plan (the same as the server's, or the server refuses the client). */
   readonly plan: AggregationPlan;
   /**
-   * Options of `plan.client`: `onRound` to supply updates when invited, `onEvent`, `rng`.
+   * Options of `plan.client`: `onRound` to supply updates when invited, `onEvent`, `rng`,
+   * `kernels`.
    * @defaultValue none
    */
   readonly round?: RoundClientOptions;

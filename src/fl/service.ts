@@ -33,7 +33,8 @@ export interface CreateServerOptions extends WebSocketServerTransportOptions {
   /** The plan every client must share. */
   readonly plan: AggregationPlan;
   /**
-   * Options of `plan.server`: `onEvent`, `rng`, `noiseRng`, `waitForClientsMs`, `stageTimeoutMs`.
+   * Options of `plan.server`: `onEvent`, `rng`, `noiseRng`, `waitForClientsMs`, `stageTimeoutMs`,
+   * `verificationKeys`, `kernels`.
    * @defaultValue none
    */
   readonly rounds?: RoundServerOptions;
@@ -211,6 +212,7 @@ export async function createServer(options: CreateServerOptions): Promise<Networ
         ...(redis.submitMs === undefined ? {} : { submitMs: redis.submitMs }),
         ...(rounds?.rng === undefined ? {} : { rng: rounds.rng }),
         ...(rounds?.noiseRng === undefined ? {} : { noiseRng: rounds.noiseRng }),
+        ...(rounds?.kernels === undefined ? {} : { kernels: rounds.kernels }),
         onRoundEvent: onEvent,
         onEvent: (e) => logger.info({ ...e }, `scaled round ${e.type}`),
       });

@@ -13,6 +13,7 @@ export type {
   QuantizeOptions,
 } from './backend.ts';
 export { createCpuBackend } from './cpu.ts';
+export { aKernels, defaultKernels } from './default.ts';
 export {
   type WorkersBackendOptions,
   createWorkersBackend,

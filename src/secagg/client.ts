@@ -63,8 +63,8 @@ import {
   type WireLimits,
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
-import type { KernelBackend } from '../kernels/index.ts';
-import { addMasks, aKernels, defaultKernels, SecAggWorkerPool } from './pool.ts';
+import { aKernels, defaultKernels, type KernelBackend } from '../kernels/index.ts';
+import { addMasks, SecAggWorkerPool } from './pool.ts';
 import { shareValue, splitSecret } from './shares.ts';
 import { aborted, holdersOf, orDefault, type SecAggStage, toSet } from './stages.ts';
 

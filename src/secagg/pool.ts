@@ -14,7 +14,7 @@ import {
   nodeWorkerThreads,
   PrivaggError,
 } from '../core/index.ts';
-import { createCpuBackend, createSharedVector, type KernelBackend } from '../kernels/index.ts';
+import { createSharedVector, defaultKernels, type KernelBackend } from '../kernels/index.ts';
 import { addInto, applyMasks, type MaskJob, wordsPerElement } from './masks.ts';
 
 /**
@@ -206,25 +206,6 @@ export class SecAggWorkerPool {
 
 /** @internal Smallest job (masks x words) worth sending to the pool. */
 export const POOL_MIN_WORDS: number = 1 << 23;
-
-let cpuKernels: KernelBackend | undefined;
-
-/** @internal The default kernel backend of secure aggregation: privagg/kernels' cpu reference. */
-export function defaultKernels(): KernelBackend {
-  cpuKernels ??= createCpuBackend();
-  return cpuKernels;
-}
-
-/** @internal Check a `kernels` option: a backend from privagg/kernels. */
-export function aKernels(name: string, value: unknown): asserts value is KernelBackend {
-  if (
-    typeof value !== 'object' ||
-    value === null ||
-    typeof (value as KernelBackend).addStream !== 'function' ||
-    typeof (value as KernelBackend).name !== 'string'
-  )
-    throw new TypeError(`"${name}" expected a KernelBackend from privagg/kernels`);
-}
 
 /**
  * @internal `acc + sum of sign * mask` over all `dimension` elements, in place: on the pool, cut

@@ -53,8 +53,8 @@ import {
 } from './messages.ts';
 import type { SecAggPlan } from './params.ts';
 import { aborted, holdersOf, orDefault, type SecAggStage } from './stages.ts';
-import type { KernelBackend } from '../kernels/index.ts';
-import { addMasks, aKernels, defaultKernels, SecAggWorkerPool } from './pool.ts';
+import { aKernels, defaultKernels, type KernelBackend } from '../kernels/index.ts';
+import { addMasks, SecAggWorkerPool } from './pool.ts';
 import { combineSecret, shareValue } from './shares.ts';
 
 /**

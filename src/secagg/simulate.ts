@@ -31,8 +31,8 @@ import {
   type WireLimits,
 } from './messages.ts';
 import { type SecAggPlan, type SecAggTier, planSecAgg } from './params.ts';
-import type { KernelBackend } from '../kernels/index.ts';
-import { aKernels, SecAggWorkerPool } from './pool.ts';
+import { aKernels, type KernelBackend } from '../kernels/index.ts';
+import { SecAggWorkerPool } from './pool.ts';
 import { type SecAggRejection, type SecAggResult, SecAggServer } from './server.ts';
 
 /**

@@ -11,6 +11,7 @@ import {
   type MemoryTransportOptions,
   type Rng,
   type RoundEvent,
+  type RoundClientOptions,
   type RoundResult,
   type RoundServerOptions,
   type RunRoundOptions,
@@ -81,6 +82,8 @@ export interface TransportRoundOptions {
   readonly weights?: readonly number[];
   readonly faults?: ReadonlyMap<number, Fault>;
   readonly server?: RoundServerOptions;
+  /** Options of every client (`rng` stays `clientSeed(i)`). */
+  readonly client?: Omit<RoundClientOptions, 'rng'>;
   readonly round?: RunRoundOptions;
   readonly transport?: MemoryTransportOptions;
   /** Clients connected and ready but that never contribute (they decline). */
@@ -114,6 +117,7 @@ export async function transportRound(
       const raw = transport.connect(idOf(i));
       const fault = options.faults?.get(i);
       const client = plan.client(idOf(i), fault === undefined ? raw : faulty(raw, fault), {
+        ...options.client,
         rng: clientSeed(i),
       });
       const w = options.weights?.[i];

@@ -17,6 +17,7 @@ import {
   type Rng,
   randomBytes,
 } from '../../core/index.ts';
+import { aKernels, defaultKernels } from '../../kernels/index.ts';
 import { SecAggClient } from '../../secagg/index.ts';
 import {
   checkClientVector,
@@ -90,7 +91,16 @@ export function createRoundClient(
   transport: ClientTransport,
   options: RoundClientOptions = {},
 ): RoundClient {
-  aOptions('options', options, ['onRound', 'onEvent', 'rng', 'signingKey', 'verificationKeys']);
+  aOptions('options', options, [
+    'onRound',
+    'onEvent',
+    'rng',
+    'signingKey',
+    'verificationKeys',
+    'kernels',
+  ]);
+  if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
+  const kernels = options.kernels ?? defaultKernels();
   if (options.onRound !== undefined) aFunction('options.onRound', options.onRound);
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
@@ -160,7 +170,7 @@ export function createRoundClient(
   };
 
   /** Protect the update and send the round's first message. */
-  const answer = (r: ClientRound, update: RoundUpdate | undefined): void => {
+  const answer = async (r: ClientRound, update: RoundUpdate | undefined): Promise<void> => {
     if (current !== r || isClosed) return;
     if (update === undefined) {
       send(FrameKind.Decline, r, new Uint8Array(0));
@@ -180,13 +190,19 @@ export function createRoundClient(
       hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
       return;
     }
-    const encoded = encodeClientVector(
+    const encoded = await encodeClientVector(
       description,
       calibration,
       prepared.vector,
       rng,
       r.rotationSeed,
+      kernels,
     );
+    // the round may have ended while the vector was encoded
+    if (current !== r || isClosed) {
+      encoded.fill(0);
+      return;
+    }
     if (rt.secagg === undefined) {
       send(FrameKind.Input, r, encodeInput(encoded, prepared.clipped));
       hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
@@ -210,6 +226,7 @@ export function createRoundClient(
       id: r.index,
       input: shifted,
       rng,
+      kernels,
       ...(r.cohortKeys === undefined || signingKey === undefined
         ? {}
         : { signingKey, verificationKeys: r.cohortKeys }),
@@ -220,9 +237,9 @@ export function createRoundClient(
     hub.emit({ type: 'stage-sent', round: r.number, stage: stages[0] as string });
   };
 
-  const answerSafely = (r: ClientRound, update: RoundUpdate | undefined): void => {
+  const answerSafely = async (r: ClientRound, update: RoundUpdate | undefined): Promise<void> => {
     try {
-      answer(r, update);
+      await answer(r, update);
     } catch (e) {
       send(FrameKind.Decline, r, new Uint8Array(0));
       endRound(r, {
@@ -302,7 +319,7 @@ export function createRoundClient(
       const p = pending;
       pending = undefined;
       r.resolve = p.resolve;
-      answerSafely(r, p.update);
+      await answerSafely(r, p.update);
       return;
     }
     if (options.onRound !== undefined) {
@@ -325,7 +342,7 @@ export function createRoundClient(
         });
         return;
       }
-      answerSafely(r, update);
+      await answerSafely(r, update);
       return;
     }
     r.awaiting = true;

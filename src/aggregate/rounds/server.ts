@@ -16,10 +16,10 @@ import {
   type Rng,
   randomBelowU32,
   randomBytes,
-  ringAdd,
   type ServerTransport,
   type ServerTransportEvent,
 } from '../../core/index.ts';
+import { aKernels, defaultKernels, type KernelBackend } from '../../kernels/index.ts';
 import { SecAggServer } from '../../secagg/index.ts';
 import { decodeRingSum, finishRound } from '../pipeline.ts';
 import { drawRotationSeed } from '../rotation.ts';
@@ -132,14 +132,24 @@ export interface CohortRoundServer extends RoundServer {
  * central noise (if any) once, and account the round with its actual participants. The caller
  * reserved the round (`rt.reserveRound()`) before opening it.
  */
-export function releaseCombinedSum(
+export async function releaseCombinedSum(
   rt: PlanRuntime,
   ring: Uint32Array,
   participants: number,
   noiseRng: Rng,
   rotationSeed: Uint8Array | undefined,
-): Omit<RoundResult, 'participants' | 'dropped' | 'stageDurationsMs' | 'serverRound' | 'clipped'> {
-  const protectedSum = decodeRingSum(rt.description, rt.calibration, ring, noiseRng, rotationSeed);
+  kernels: KernelBackend = defaultKernels(),
+): Promise<
+  Omit<RoundResult, 'participants' | 'dropped' | 'stageDurationsMs' | 'serverRound' | 'clipped'>
+> {
+  const protectedSum = await decodeRingSum(
+    rt.description,
+    rt.calibration,
+    ring,
+    noiseRng,
+    rotationSeed,
+    kernels,
+  );
   const indices = Array.from({ length: participants }, (_, i) => i);
   const finished = finishRound(
     rt.config,
@@ -172,7 +182,10 @@ export function createRoundServer(
     'waitForClientsMs',
     'stageTimeoutMs',
     'verificationKeys',
+    'kernels',
   ]);
+  if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
+  const kernels = options.kernels ?? defaultKernels();
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
   if (options.noiseRng !== undefined) aFunction('options.noiseRng', options.noiseRng);
@@ -549,9 +562,19 @@ export function createRoundServer(
       };
       let protectedSum: Float64Array;
       let participants: number[];
-      const decodeOrCapture = (ring: Uint32Array, inSum: readonly number[]): Float64Array => {
+      const decodeOrCapture = async (
+        ring: Uint32Array,
+        inSum: readonly number[],
+      ): Promise<Float64Array> => {
         if (mode === undefined)
-          return decodeRingSum(rt.description, rt.calibration, ring, noiseRng, rotationSeed);
+          return decodeRingSum(
+            rt.description,
+            rt.calibration,
+            ring,
+            noiseRng,
+            rotationSeed,
+            kernels,
+          );
         mode.capture = {
           sum: ring,
           participants: inSum.map((i) => cohort[i] as string).sort(),
@@ -610,8 +633,8 @@ export function createRoundServer(
         } else {
           const ring = new Uint32Array(pd);
           for (const i of participants)
-            ringAdd(q.ringBits, ring, inputs.get(i) as Uint32Array, ring);
-          protectedSum = decodeOrCapture(ring, participants);
+            await kernels.add(q.ringBits, ring, inputs.get(i) as Uint32Array, ring);
+          protectedSum = await decodeOrCapture(ring, participants);
         }
       } else {
         // secure aggregation: the SecAgg server state machine, one stage per deadline
@@ -626,6 +649,7 @@ export function createRoundServer(
         }
         const sec = new SecAggServer({
           plan: secPlan,
+          kernels,
           ...(keys === undefined
             ? {}
             : { verificationKeys: cohort.map((id) => keys.get(id) as Uint8Array) }),
@@ -697,7 +721,7 @@ export function createRoundServer(
           participants.length,
           result.sum,
         );
-        protectedSum = decodeOrCapture(ring, participants);
+        protectedSum = await decodeOrCapture(ring, participants);
       }
 
       // 4. the result, the accounting, and the round-end frames

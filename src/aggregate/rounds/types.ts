@@ -4,6 +4,7 @@
  * @module
  */
 import type { Rng } from '../../core/index.ts';
+import type { KernelBackend } from '../../kernels/index.ts';
 import type { AggregationConfig } from '../config.ts';
 import type { AggregationResult, PlanDescription, PrivacyReport, SecAggSetup } from '../plan.ts';
 import type { PrivacyCalibration } from '../privacy.ts';
@@ -74,6 +75,11 @@ export interface RoundServerOptions {
    * @defaultValue none
    */
   readonly verificationKeys?: Readonly<Record<string, Uint8Array>>;
+  /**
+   * The privagg/kernels backend for the server's bulk arithmetic (ring sums, unmasking, the
+   * inverse rotation); the caller keeps ownership. @defaultValue the exact `cpu` reference
+   */
+  readonly kernels?: KernelBackend;
 }
 
 /**
@@ -279,6 +285,11 @@ export interface RoundClientOptions {
    * server does not control (the client never takes keys from the server). @defaultValue none
    */
   readonly verificationKeys?: Readonly<Record<string, Uint8Array>>;
+  /**
+   * The privagg/kernels backend for this client's bulk arithmetic (the rotation, its masks);
+   * the caller keeps ownership. @defaultValue the exact `cpu` reference
+   */
+  readonly kernels?: KernelBackend;
 }
 
 /**

@@ -16,6 +16,7 @@ import { PrivaggError } from '../../core/errors.ts';
 import { type Rng, randomBytes } from '../../core/random.ts';
 import type { ServerTransport } from '../../core/transport.ts';
 import { aFunction, aInteger, aOptions } from '../../core/validate.ts';
+import { aKernels, defaultKernels, type KernelBackend } from '../../kernels/index.ts';
 import { runScaledRound, type ScaledRoundEvent } from './coordinator.ts';
 import type { RedisRoundStore } from './store.ts';
 
@@ -41,6 +42,12 @@ export interface ScaledServerOptions {
   readonly rng?: Rng;
   /** Randomness of the master's central noise (central DP only). @defaultValue `rng` */
   readonly noiseRng?: Rng;
+  /**
+   * The privagg/kernels backend for this coordinator's bulk arithmetic (its cohort's unmasking,
+   * the master's inverse rotation); the caller keeps ownership.
+   * @defaultValue the exact `cpu` reference
+   */
+  readonly kernels?: KernelBackend;
   /** The local round server's events. */
   readonly onRoundEvent?: (event: RoundEvent) => void;
   /** The scaled round's events. */
@@ -102,6 +109,7 @@ export function createScaledServer(options: ScaledServerOptions): ScaledServer {
     'submitMs',
     'rng',
     'noiseRng',
+    'kernels',
     'onRoundEvent',
     'onEvent',
   ]);
@@ -121,9 +129,12 @@ export function createScaledServer(options: ScaledServerOptions): ScaledServer {
   const submitMs = options.submitMs ?? 60_000;
   const rng = options.rng ?? randomBytes;
   const noiseRng = options.noiseRng ?? rng;
+  if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
+  const kernels = options.kernels ?? defaultKernels();
   const server: CohortRoundServer = createRoundServer(rt, options.transport, {
     rng,
     noiseRng,
+    kernels,
     ...(options.onRoundEvent === undefined ? {} : { onEvent: options.onRoundEvent }),
   });
   const store = options.store;
@@ -183,12 +194,13 @@ export function createScaledServer(options: ScaledServerOptions): ScaledServer {
       if (combined === undefined)
         return { round: outcome.round, master: outcome.master, contributed: outcome.contributed };
       reserved = false;
-      const released = releaseCombinedSum(
+      const released = await releaseCombinedSum(
         rt,
         combined.sum,
         combined.participants.length,
         noiseRng,
         outcome.rotationSeed,
+        kernels,
       );
       return {
         round: outcome.round,

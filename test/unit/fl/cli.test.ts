@@ -1,7 +1,8 @@
 /**
  * `privagg serve` and `privagg join` as real processes on loopback: keys made with `keygen`,
- * one client registered by key and one by a `token`, one round of a plan; the sum in the
- * results file is exact and both clients report completion.
+ * one client registered by key and one by a `token`, one round of a plan (the server's
+ * arithmetic on the `workers` kernels); the sum in the results file is exact and both clients
+ * report completion.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,6 +65,7 @@ describe('privagg serve / join', () => {
         clients: { alice: alicePub },
         waitForClientsMs: 20_000,
         results,
+        kernels: 'workers',
       }),
     );
     writeFileSync(join(dir, 'a.json'), '[1, 2, 3, 4]');
@@ -100,6 +102,7 @@ describe('privagg serve / join', () => {
     expect(a.lines).toContain('round 1: completed');
     expect(b.lines).toContain('round 1: completed');
     expect(serve.lines.some((l) => /^round 1: finished with 2 participants/.test(l))).toBe(true);
+    expect(serve.lines.some((l) => /^kernels: using workers/.test(l))).toBe(true);
     const result = JSON.parse(readFileSync(results, 'utf8').trim());
     expect(result.participants).toEqual(['alice', 'bob']);
     expect(result.sum).toEqual([1.5, 2, 0, 14]);
