@@ -135,7 +135,10 @@ export class SecAggClient {
   private encryption: KeyPair | undefined;
   private masking: KeyPair | undefined;
   private sessionId: Uint8Array = new Uint8Array(32);
+  /** Advertised keys of this client and its neighbours (the only ones it uses). */
   private keys = new Map<number, AdvertisedKeys>();
+  /** Every client that advertised keys, in increasing order. */
+  private advertisedIds: Uint32Array = new Uint32Array(0);
   private neighbors: number[] = [];
   private holders: number[] = [];
   /** For each neighbour, this client's share index (1-based position in that neighbour's holders). */
@@ -334,7 +337,7 @@ export class SecAggClient {
       throw aborted('the key list omits or alters this client keys');
     this.sessionId = computeSessionId(this.plan, entries);
     this.agreeEncryption = x25519Agreement(enc.secretKey);
-    for (const e of entries) this.keys.set(e.id, e);
+    this.advertisedIds = Uint32Array.from(entries, (e) => e.id);
     const graph = new NeighborGraph(
       entries.map((e) => e.id),
       this.plan.neighbors,
@@ -342,6 +345,11 @@ export class SecAggClient {
     );
     this.neighbors = graph.neighbors(this.id);
     this.holders = holdersOf(this.id, this.neighbors);
+    // keep only the keys this client uses: a simulation holds every client at once, and a
+    // copy of all n keys in each of them grows as n^2 (3,000 SecAgg+ clients exhausted 4 GB)
+    const used = new Set(this.neighbors);
+    used.add(this.id);
+    for (const e of entries) if (used.has(e.id)) this.keys.set(e.id, e);
     for (const v of this.neighbors)
       this.indexAt.set(v, holdersOf(v, graph.neighbors(v)).indexOf(this.id) + 1);
     if (this.holders.length < t) throw aborted('fewer share holders than the threshold');
@@ -472,7 +480,8 @@ export class SecAggClient {
     if (ids.length < t) throw aborted(`only ${ids.length} survivors, threshold ${t}`);
     if (!ids.includes(this.id)) throw aborted('the survivor list omits this client');
     for (const x of ids)
-      if (!this.keys.has(x)) throw aborted(`survivor ${x} never advertised keys`);
+      if (!sortedIncludes(this.advertisedIds, x))
+        throw aborted(`survivor ${x} never advertised keys`);
     for (const x of ids)
       if (x !== this.id && this.neighbors.includes(x) && !this.held.has(x))
         throw aborted(`survivor ${x} dropped before sharing its keys`);
@@ -550,4 +559,18 @@ export class SecAggClient {
     this.wipe();
     return reply;
   }
+}
+
+/** Whether the increasing array `xs` holds `x` (binary search). */
+function sortedIncludes(xs: Uint32Array, x: number): boolean {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = xs[mid] as number;
+    if (v === x) return true;
+    if (v < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return false;
 }
