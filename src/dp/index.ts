@@ -28,6 +28,7 @@ export {
   sampleDiscreteGaussian,
   MAX_GAUSSIAN_SIGMA2,
 } from './samplers/discrete.ts';
+export { discreteGaussianSampler } from './samplers/wide.ts';
 export {
   samplePoisson,
   sampleSkellam,

@@ -39,7 +39,7 @@
  */
 import type { Ciphertext } from 'node-seal/throws';
 import type { Rng } from '../core/index.ts';
-import { discreteGaussianSampler } from './_sampler.ts';
+import { discreteGaussianSampler } from '../dp/index.ts';
 import type { CkksContext } from './ckks.ts';
 import type { CkksVector } from './handles.ts';
 import type { Noise } from './noise.ts';

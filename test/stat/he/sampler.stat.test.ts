@@ -3,7 +3,7 @@
  * (chi-square, alpha about 1e-6), and at flooding sizes its variance is sigma^2.
  */
 import { describe, expect, it } from 'vitest';
-import { discreteGaussianSampler } from '../../../src/he/_sampler.ts';
+import { discreteGaussianSampler } from '../../../src/dp/index.ts';
 import { randomBytes } from '../../../src/index.ts';
 import { chiSquareCritical1e6, Z_1E6 } from '../../helpers/stats.ts';
 

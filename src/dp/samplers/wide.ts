@@ -1,19 +1,19 @@
 /**
- * An exact discrete Gaussian sampler over the integers (Canonne, Kamath and Steinke 2020,
+ * An exact discrete Gaussian sampler for wide distributions (Canonne, Kamath and Steinke 2020,
  * algorithms 1 to 3), drawing only uniform integers from an {@link Rng}: no floating point
  * touches the distribution.
  *
- * Why not privagg/dp's sampler: noise flooding needs standard deviations of 2^30 to 2^48 at
- * integer resolution (the flooding of a CKKS decryption must be finer than the error it hides:
- * noise on a coarser grid g Z leaves the error modulo g visible), while
- * `sampleDiscreteGaussian` accepts sigma^2 <= 2^40 (sigma <= 2^20) and returns an Int32Array;
- * its fast double-precision decision path is built around those limits. This sampler takes any
- * sigma below 2^48 and returns safe integers; at the widths flooding uses it draws a sample in
- * about 10 microseconds (bigint arithmetic past 2^32).
+ * Beside {@link sampleDiscreteGaussian}: noise flooding of CKKS decryptions (privagg/he) needs
+ * standard deviations of 2^30 to 2^48 at integer resolution (the flooding must be finer than the
+ * error it hides: noise on a coarser grid g Z leaves the error modulo g visible), while
+ * `sampleDiscreteGaussian` accepts sigma^2 <= 2^40 and returns an Int32Array, with a fast
+ * double-precision decision path built around those limits. This sampler takes sigma^2 as an
+ * exact rational, any sigma below 2^48, and returns safe integers one at a time; at flooding
+ * widths a sample takes about 10 microseconds (bigint arithmetic past 2^32).
  * @module
  * @internal
  */
-import type { Rng } from '../core/index.ts';
+import type { Rng } from '../../core/index.ts';
 
 const TWO32 = 2 ** 32;
 
