@@ -50,4 +50,10 @@ export type {
   RoundUpdate,
   RunRoundOptions,
 } from './rounds/types.ts';
+export {
+  helperKeyPair,
+  type AggregationHelper,
+  type AggregationHelperEndpoint,
+  type AggregationHelperOptions,
+} from './rounds/helpers.ts';
 export type { ResolvedQuantization } from './quantize.ts';

@@ -8,6 +8,11 @@ import { type Rng, randomBytes } from '../core/random.ts';
 import { aFunction, aInteger, aOptions } from '../core/validate.ts';
 import type { ClientTransport, ServerTransport } from '../core/transport.ts';
 import { createRoundClient } from './rounds/client.ts';
+import {
+  type AggregationHelper,
+  type AggregationHelperOptions,
+  createAggregationHelper,
+} from './rounds/helpers.ts';
 import { planDigest } from './rounds/protocol.ts';
 import { createRoundServer } from './rounds/server.ts';
 import type {
@@ -310,8 +315,9 @@ export interface AggregationPlan {
    * @throws {@link !TypeError} for wrong or unknown options, and for a malicious-tier plan without
    *   `verificationKeys` (the clients' Ed25519 key directory)
    * @throws {@link !RangeError} for out-of-range deadlines
-   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for a protection that cannot run over one
-   *   server transport (`shamir`, `ckks`)
+   * @throws {@link !TypeError} for a `shamir` plan without `helpers` (its helper servers)
+   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for protection `ckks`, which cannot run
+   *   over a transport yet
    * @example
    * ```ts
    * import { createMemoryTransport, deterministicRngForTesting, planAggregation } from 'privagg';
@@ -345,8 +351,9 @@ export interface AggregationPlan {
    *   match this client's key in `verificationKeys`
    * @throws {@link !TypeError} for wrong or unknown options, and for a malicious-tier plan without
    *   `signingKey` and `verificationKeys`
-   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for a protection that cannot run over a
-   *   transport (`shamir`, `ckks`)
+   * @throws {@link !TypeError} for a `shamir` plan without `helperKeys` (its helpers' public keys)
+   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for protection `ckks`, which cannot run
+   *   over a transport yet
    * @example
    * ```ts
    * import { createMemoryTransport, planAggregation } from 'privagg';
@@ -367,6 +374,47 @@ export interface AggregationPlan {
    * ```
    */
   client(clientId: string, transport: ClientTransport, options?: RoundClientOptions): RoundClient;
+  /**
+   * A helper server of a `shamir` plan run over a transport. The round server (the leader,
+   * server 0) sends it the round's batch of sealed shares; the helper opens them, refuses a
+   * batch below `clients.minimum`, a round id it already answered, or a round past the budget of
+   * this plan (make one plan per server: each keeps its own budget), and returns its total.
+   * Fewer than `threshold` servers together learn nothing about any input. The wire format
+   * follows the leader/helper split of draft-ietf-ppm-dap.
+   * @param index - the helper's server index, 1..servers - 1
+   * @param options - its X25519 secret key (its public key goes to clients as `helperKeys`)
+   * @returns the helper: give it to the leader's `helpers` option, or serve its
+   *   {@link AggregationHelperEndpoint.handle} over any request/response channel
+   * @throws {@link !TypeError} for a plan whose protection is not `shamir`, and for wrong options
+   * @throws {@link !RangeError} for an index outside 1..servers - 1
+   * @example
+   * ```ts
+   * import { createMemoryTransport, helperKeyPair, planAggregation } from 'privagg';
+   * const config = {
+   *   dimension: 2,
+   *   clients: { expected: 3, minimum: 3 },
+   *   clip: { linf: 4 },
+   *   protection: { kind: 'shamir', servers: 2 },
+   *   privacy: { kind: 'none' },
+   * } as const;
+   * const keys = helperKeyPair();
+   * const helper = planAggregation(config).helper(1, { secretKey: keys.secretKey });
+   * const leader = planAggregation(config);
+   * const transport = createMemoryTransport();
+   * const server = leader.server(transport.server, { helpers: [helper] });
+   * const inputs = [[1, 2], [3, -1], [0.5, 0.5]];
+   * inputs.forEach((v, i) => {
+   *   const client = planAggregation(config).client(`c${i}`, transport.connect(`c${i}`), {
+   *     helperKeys: [helper.publicKey],
+   *   });
+   *   void client.contribute(v);
+   * });
+   * const result = await server.runRound({ waitForClientsMs: 1000 });
+   * console.log([...result.sum].join(',')); // 4.5,1.5
+   * await server.close();
+   * ```
+   */
+  helper(index: number, options: AggregationHelperOptions): AggregationHelper;
 }
 
 interface Resolved {
@@ -646,7 +694,14 @@ function resolve(config: AggregationConfig, headroom: number): Resolved {
   const bytesPerClient = ckks
     ? ckksBytes
     : protection.kind === 'shamir'
-      ? vectorBytes * protection.servers
+      ? // the leader's share plus each helper's sealed share (ephemeral key, tag, length): a
+        // 32-byte seed with additive sharing, a whole vector with Shamir sharing
+        vectorBytes +
+        (protection.servers - 1) *
+          (52 +
+            ((protection.threshold ?? protection.servers) === protection.servers
+              ? 32
+              : vectorBytes))
       : vectorBytes + overhead;
   // the privacy the plan delivers when only the minimum cohort survives (the worst case)
   const planned = (() => {
@@ -908,6 +963,7 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
     server: (transport, options) => createRoundServer(getRuntime(), transport, options),
     client: (clientId, transport, options) =>
       createRoundClient(getRuntime(), clientId, transport, options),
+    helper: (index, options) => createAggregationHelper(getRuntime(), index, options),
   };
   PLAN_RUNTIMES.set(plan, getRuntime);
   return plan;

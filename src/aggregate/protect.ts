@@ -217,19 +217,11 @@ function shamirSum(
       'INVALID_PARAMETER',
       `Shamir aggregation needs ${SHAMIR_RING_BITS} ring bits`,
     );
-  const P = FIELD_MODULUS;
   const d = encoded[0]?.length ?? 0;
   const totals = Array.from({ length: servers }, () => new Uint32Array(d));
   const field = new Uint32Array(d);
-  const half = 2 ** (k - 1);
   for (const i of participants) {
-    const e = encoded[i] as Uint32Array;
-    // ring element (mod 2^31, signed) -> field element (mod p), branch-free
-    for (let j = 0; j < d; j++) {
-      const x = e[j] as number;
-      const signed = x - 2 * half * +(x >= half);
-      field[j] = signed + P * +(signed < 0);
-    }
+    ringToField(k, encoded[i] as Uint32Array, field);
     const shares = shamirShare(field, { threshold, shares: servers }, rng);
     for (let s = 0; s < servers; s++)
       addFieldInto(totals[s] as Uint32Array, (shares[s] as { value: Uint32Array }).value);
@@ -239,17 +231,39 @@ function shamirSum(
     totals.slice(0, threshold).map((value, s) => ({ index: s + 1, value })),
     { threshold },
   );
-  const sum = new Uint32Array(d);
+  return { sum: fieldToRing(k, sumField), participants, dropped: dropouts.dropped };
+}
+
+/**
+ * @internal Map ring elements (mod 2^k, read as signed) to GF(2^31 - 1), branch-free: the
+ * encoding of signed values Shamir aggregation shares.
+ */
+export function ringToField(k: number, ring: Uint32Array, out: Uint32Array): Uint32Array {
+  const P = FIELD_MODULUS;
+  const half = 2 ** (k - 1);
+  for (let j = 0; j < ring.length; j++) {
+    const x = ring[j] as number;
+    const signed = x - 2 * half * +(x >= half);
+    out[j] = signed + P * +(signed < 0);
+  }
+  return out;
+}
+
+/** @internal The inverse of {@link ringToField} for sums that fit the signed half of the field. */
+export function fieldToRing(k: number, field: Uint32Array): Uint32Array {
+  const P = FIELD_MODULUS;
+  const sum = new Uint32Array(field.length);
   const mask = 2 ** k - 1;
-  for (let j = 0; j < d; j++) {
-    const y = sumField[j] as number;
+  for (let j = 0; j < field.length; j++) {
+    const y = field[j] as number;
     const signed = y - P * +(y > (P - 1) / 2);
     sum[j] = signed & mask;
   }
-  return { sum, participants, dropped: dropouts.dropped };
+  return sum;
 }
 
-function addFieldInto(acc: Uint32Array, x: Uint32Array): void {
+/** @internal `acc += x` in GF(2^31 - 1), element-wise. */
+export function addFieldInto(acc: Uint32Array, x: Uint32Array): void {
   const P = FIELD_MODULUS;
   for (let j = 0; j < acc.length; j++) {
     const s = (acc[j] as number) + (x[j] as number) - P;

@@ -72,6 +72,22 @@ export function faulty(inner: ClientTransport, fault: Fault): ClientTransport {
   };
 }
 
+/** `n` vectors of dimension `d` with dyadic values in [-1/2, 1/2]: every quantization of the round tests represents them exactly. */
+export function dyadicVectors(n: number, d: number): number[][] {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: d }, (_, j) => (((i * 7 + j * 3) % 9) - 4) / 8),
+  );
+}
+
+/** The plain sum of the vectors (of the indices in `only`, when given). */
+export function plainSum(vs: readonly (readonly number[])[], only?: readonly number[]): number[] {
+  const out = new Array<number>(vs[0]?.length ?? 0).fill(0);
+  for (const [i, v] of vs.entries())
+    if (only === undefined || only.includes(i))
+      for (let j = 0; j < out.length; j++) out[j] = (out[j] as number) + (v[j] as number);
+  return out;
+}
+
 /** Client ids that sort in index order. */
 export function idOf(i: number): string {
   return `c${String(i).padStart(4, '0')}`;

@@ -26,6 +26,7 @@ import {
   prepareClientVector,
 } from '../pipeline.ts';
 import { EventHub } from './events.ts';
+import { aHelperKeys, makeReport, shareAad, shareLayout } from './helpers.ts';
 import {
   decodeEnd,
   decodeEnvelope,
@@ -98,9 +99,16 @@ export function createRoundClient(
     'signingKey',
     'verificationKeys',
     'kernels',
+    'helperKeys',
   ]);
   if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
   const kernels = options.kernels ?? defaultKernels();
+  const layout = shareLayout(rt);
+  let helperKeys: Uint8Array[] | undefined;
+  if (layout !== undefined)
+    helperKeys = aHelperKeys(layout, 'options.helperKeys', options.helperKeys);
+  else if (options.helperKeys !== undefined)
+    throw new TypeError('"options.helperKeys" is used by protection "shamir" only');
   if (options.onRound !== undefined) aFunction('options.onRound', options.onRound);
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
@@ -201,6 +209,22 @@ export function createRoundClient(
     // the round may have ended while the vector was encoded
     if (current !== r || isClosed) {
       encoded.fill(0);
+      return;
+    }
+    if (layout !== undefined && helperKeys !== undefined) {
+      // the leader's share in the clear, each helper's sealed to that helper
+      const report = await makeReport(
+        layout,
+        encoded,
+        prepared.clipped,
+        helperKeys,
+        (helper) => shareAad(rt.digest, r.number, r.roundId, helper, clientId),
+        rng,
+        kernels,
+      );
+      if (current !== r || isClosed) return;
+      send(FrameKind.Shares, r, report);
+      hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
       return;
     }
     if (rt.secagg === undefined) {

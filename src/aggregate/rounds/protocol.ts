@@ -36,6 +36,7 @@ export const FrameKind: {
   readonly Input: 4;
   readonly SecAgg: 5;
   readonly End: 6;
+  readonly Shares: 7;
 } = {
   /** client -> server: "I run this plan" (round 0). */
   Hello: 1,
@@ -49,6 +50,8 @@ export const FrameKind: {
   SecAgg: 5,
   /** server -> client: the round ended (status, participants, reason). */
   End: 6,
+  /** client -> server: the leader's share and the helpers' sealed shares (protection `shamir`). */
+  Shares: 7,
 } as const;
 
 /** @internal A frame kind. */

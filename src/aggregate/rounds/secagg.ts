@@ -8,23 +8,19 @@
 import { aBytes, PrivaggError } from '../../core/index.ts';
 import { planSecAgg, type SecAggPlan } from '../../secagg/index.ts';
 import type { SecAggSetup } from '../plan.ts';
+import { reportBytes, shareLayout } from './helpers.ts';
 import type { PlanRuntime } from './types.ts';
 
 /**
- * @internal Refuse the protections a single server transport cannot carry.
+ * @internal Refuse the protections a transport cannot carry yet.
  * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` naming why
  */
 export function assertTransportable(rt: PlanRuntime): void {
   const p = rt.config.protection;
-  if (p.kind === 'shamir')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'protection "shamir" needs several non-colluding aggregation servers, one transport per server; a round over one server transport would give that server every share. Use secagg or secagg+ with one server',
-    );
   if (p.kind === 'ckks')
     throw new PrivaggError(
       'BACKEND_UNAVAILABLE',
-      'protection "ckks" over a transport needs a key holder other than the aggregating server (with single keys the server holding the secret key could decrypt every input; threshold keys need the key holders as parties of the round); not available over a transport yet. Use secagg or secagg+',
+      'protection "ckks" over a transport needs a key holder other than the aggregating server (with single keys the server holding the secret key could decrypt every input; threshold keys need the key holders as parties of the round); not available over a transport yet. Use secagg, secagg+ or shamir (with helper servers)',
     );
 }
 
@@ -123,5 +119,7 @@ export function unshiftSecAggSum(
 
 /** @internal Bound on one frame's payload for a plan. */
 export function maxPayloadBytes(rt: PlanRuntime): number {
-  return 1024 + rt.description.protectedDimension * 8 + rt.config.clients.expected * 512;
+  const layout = shareLayout(rt);
+  const base = 1024 + rt.description.protectedDimension * 8 + rt.config.clients.expected * 512;
+  return layout === undefined ? base : Math.max(base, reportBytes(layout) + 64);
 }

@@ -23,7 +23,22 @@ import { aKernels, defaultKernels, type KernelBackend } from '../../kernels/inde
 import { SecAggServer } from '../../secagg/index.ts';
 import { decodeRingSum, finishRound } from '../pipeline.ts';
 import { drawRotationSeed } from '../rotation.ts';
+import { shamirReconstruct } from '../../sharing/index.ts';
+import { addFieldInto, fieldToRing } from '../protect.ts';
 import { EventHub } from './events.ts';
+import {
+  aHelperEndpoints,
+  type AggregationHelperEndpoint,
+  decodeHelperResponse,
+  decodeReport,
+  encodeHelperRequest,
+  type HelperRequest,
+  type HelperResponse,
+  HelperMode,
+  type ShareLayout,
+  type ShareReport,
+  shareLayout,
+} from './helpers.ts';
 import {
   decodeEnvelope,
   decodeInput,
@@ -183,9 +198,15 @@ export function createRoundServer(
     'stageTimeoutMs',
     'verificationKeys',
     'kernels',
+    'helpers',
   ]);
   if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
   const kernels = options.kernels ?? defaultKernels();
+  const layout = shareLayout(rt);
+  let helpers: readonly AggregationHelperEndpoint[] = [];
+  if (layout !== undefined) helpers = aHelperEndpoints(layout, 'options.helpers', options.helpers);
+  else if (options.helpers !== undefined)
+    throw new TypeError('"options.helpers" is used by protection "shamir" only');
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
   if (options.noiseRng !== undefined) aFunction('options.noiseRng', options.noiseRng);
@@ -373,6 +394,123 @@ export function createRoundServer(
     }
   };
 
+  /** Ask helper `h` (1..servers - 1) one request, within `timeoutMs`. */
+  const callHelper = async (
+    l: ShareLayout,
+    request: HelperRequest,
+    timeoutMs: number,
+  ): Promise<HelperResponse> => {
+    const endpoint = helpers[request.helper - 1] as AggregationHelperEndpoint;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(aborted(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      const bytes: unknown = await Promise.race([
+        Promise.resolve().then(() => endpoint.handle(encodeHelperRequest(request))),
+        late,
+      ]);
+      if (!(bytes instanceof Uint8Array))
+        throw new PrivaggError('MALFORMED_MESSAGE', 'the answer is not bytes');
+      return decodeHelperResponse(l, bytes, request);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  /**
+   * The helpers' part of a shamir round: every helper verifies the batch (shares it cannot open
+   * drop their client), then each returns its total over the final batch; the leader adds its
+   * own shares and combines: additive totals add up, Shamir totals interpolate (the leader is
+   * x = 1, helper h is x = h + 1).
+   */
+  const combineWithHelpers = async (
+    r: ActiveRound,
+    inputs: readonly number[],
+    reports: ReadonlyMap<number, ShareReport>,
+    timeoutMs: number,
+    noteDropped: (stage: string, index: number, reason: string) => void,
+  ): Promise<{ ring: Uint32Array; participants: number[]; durationMs: number }> => {
+    const l = layout as ShareLayout;
+    const t0 = performance.now();
+    const needed = l.threshold - 1;
+    const request = (helper: number, mode: number, members: readonly number[]): HelperRequest => ({
+      digest: rt.digest,
+      round: r.number,
+      roundId: r.roundId,
+      helper,
+      mode,
+      batch: members.map((i) => ({
+        clientId: r.cohort[i] as string,
+        sealed: (reports.get(i) as ShareReport).sealed[helper - 1] as Uint8Array,
+      })),
+    });
+    const ask = async (
+      live: readonly number[],
+      mode: number,
+      members: readonly number[],
+    ): Promise<Map<number, HelperResponse>> => {
+      const out = new Map<number, HelperResponse>();
+      const failures: string[] = [];
+      await Promise.all(
+        live.map(async (h) => {
+          try {
+            out.set(h, await callHelper(l, request(h, mode, members), timeoutMs));
+          } catch (e) {
+            const reason = e instanceof Error ? e.message : 'failed';
+            failures.push(`helper ${h}: ${reason}`);
+            hub.emit({
+              type: 'helper-failed',
+              round: r.number,
+              helper: h,
+              request: mode === HelperMode.Verify ? 'verify' : 'aggregate',
+              reason,
+            });
+          }
+        }),
+      );
+      if (out.size < needed)
+        throw aborted(
+          `only ${out.size} of ${l.servers - 1} helpers answered, ${needed} needed (${failures.sort().join('; ')})`,
+        );
+      return out;
+    };
+    const all = Array.from({ length: l.servers - 1 }, (_, h) => h + 1);
+    const verified = await ask(all, HelperMode.Verify, inputs);
+    const bad = new Set<number>();
+    for (const v of verified.values())
+      if (v.mode === HelperMode.Verify) for (const p of v.rejected) bad.add(inputs[p] as number);
+    for (const i of bad) noteDropped('helpers', i, 'a helper could not open its share');
+    const participants = inputs.filter((i) => !bad.has(i));
+    if (participants.length < rt.config.clients.minimum)
+      throw aborted(
+        `only ${participants.length} clients have shares every helper could open, below the minimum of ${rt.config.clients.minimum}`,
+      );
+    const totals = await ask(
+      [...verified.keys()].sort((a, b) => a - b),
+      HelperMode.Aggregate,
+      participants,
+    );
+    const leader = new Uint32Array(l.words);
+    for (const i of participants) {
+      const share = (reports.get(i) as ShareReport).leaderShare;
+      if (l.additive) await kernels.add(l.ringBits, leader, share, leader);
+      else addFieldInto(leader, share);
+    }
+    let ring: Uint32Array;
+    if (l.additive) {
+      ring = leader;
+      for (const t of totals.values())
+        if (t.mode === HelperMode.Aggregate) await kernels.add(l.ringBits, ring, t.total, ring);
+    } else {
+      const points: { index: number; value: Uint32Array }[] = [{ index: 1, value: leader }];
+      for (const [h, t] of [...totals].sort((a, b) => a[0] - b[0]).slice(0, needed))
+        if (t.mode === HelperMode.Aggregate) points.push({ index: h + 1, value: t.total });
+      ring = fieldToRing(l.ringBits, shamirReconstruct(points, { threshold: l.threshold }));
+    }
+    return { ring, participants, durationMs: performance.now() - t0 };
+  };
+
   const runRound = (opts: RunRoundOptions = {}): Promise<RoundResult> => runAny(opts, undefined);
   const runCohort = async (
     opts: RunRoundOptions & {
@@ -382,6 +520,11 @@ export function createRoundServer(
     },
   ): Promise<CohortCapture> => {
     const { clients, account, rotationSeed, ...rest } = opts;
+    if (layout !== undefined)
+      throw new PrivaggError(
+        'BACKEND_UNAVAILABLE',
+        'scaled rounds of protection "shamir" are not available: each helper accounts the releases it makes, one per cohort; run one leader with its helpers',
+      );
     if (rt.description.quantization === undefined)
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
@@ -584,7 +727,48 @@ export function createRoundServer(
         return new Float64Array(pd);
       };
       let clippedCount: number | undefined;
-      if (rt.secagg === undefined) {
+      if (layout !== undefined) {
+        // protection shamir: the leader's shares arrive with the helpers' sealed shares
+        const reports = new Map<number, ShareReport>();
+        const got = await stage(
+          'input',
+          [...cohort.keys()],
+          (index, env) => {
+            if (declined(index, env)) return false;
+            if (env.kind !== FrameKind.Shares) {
+              reject(
+                cohort[index] as string,
+                'PROTOCOL_ABORTED',
+                'expected a shares frame',
+                env.payload.length,
+              );
+              return false;
+            }
+            try {
+              reports.set(index, decodeReport(layout, env.payload));
+              return true;
+            } catch (e) {
+              reject(
+                cohort[index] as string,
+                'MALFORMED_MESSAGE',
+                isPrivaggError(e) ? e.message : 'bad shares',
+                env.payload.length,
+              );
+              return false;
+            }
+          },
+          'input',
+          invite,
+        );
+        const inputs = [...got].sort((a, b) => a - b);
+        atLeastMinimum(inputs.length, 'sent their shares');
+        const combined = await combineWithHelpers(r, inputs, reports, stageMs, noteDropped);
+        participants = combined.participants;
+        atLeastMinimum(participants.length, 'have shares every helper could open');
+        stageDurationsMs['helpers'] = combined.durationMs;
+        clippedCount = participants.filter((i) => reports.get(i)?.clipped === true).length;
+        protectedSum = await decodeOrCapture(combined.ring, participants);
+      } else if (rt.secagg === undefined) {
         // no secure aggregation: each client's (encoded) vector arrives as such
         const inputs = new Map<number, Float64Array | Uint32Array>();
         let clipped = 0;

@@ -8,6 +8,7 @@ import type { KernelBackend } from '../../kernels/index.ts';
 import type { AggregationConfig } from '../config.ts';
 import type { AggregationResult, PlanDescription, PrivacyReport, SecAggSetup } from '../plan.ts';
 import type { PrivacyCalibration } from '../privacy.ts';
+import type { AggregationHelper, AggregationHelperEndpoint } from './helpers.ts';
 
 /**
  * One client's contribution to a round.
@@ -80,6 +81,12 @@ export interface RoundServerOptions {
    * inverse rotation); the caller keeps ownership. @defaultValue the exact `cpu` reference
    */
   readonly kernels?: KernelBackend;
+  /**
+   * Protection `shamir` (required there, refused otherwise): the helper servers 1..servers - 1,
+   * in index order; this server is the leader, server 0 ({@link AggregationPlan.helper}).
+   * @defaultValue none
+   */
+  readonly helpers?: readonly AggregationHelperEndpoint[];
 }
 
 /**
@@ -215,6 +222,18 @@ export type RoundEvent =
       readonly bytes: number;
     }
   | {
+      /** A helper server (protection `shamir`) failed, refused or did not answer in time. */
+      readonly type: 'helper-failed';
+      /** The server's round number. */
+      readonly round: number;
+      /** The helper's server index (1..servers - 1). */
+      readonly helper: number;
+      /** `verify` or `aggregate`. */
+      readonly request: string;
+      /** Why (public facts only). */
+      readonly reason: string;
+    }
+  | {
       /** A round finished with a result. */
       readonly type: 'round-finished';
       /** The server's round number. */
@@ -290,6 +309,13 @@ export interface RoundClientOptions {
    * the caller keeps ownership. @defaultValue the exact `cpu` reference
    */
   readonly kernels?: KernelBackend;
+  /**
+   * Protection `shamir` (required there, refused otherwise): the X25519 public keys of the
+   * helper servers 1..servers - 1 ({@link AggregationHelper.publicKey}), in index order, from a
+   * source the leader does not control; each helper's share is sealed to its key.
+   * @defaultValue none
+   */
+  readonly helperKeys?: readonly Uint8Array[];
 }
 
 /**

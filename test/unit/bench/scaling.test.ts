@@ -12,7 +12,9 @@ describe('runScaling', () => {
     const lines: string[] = [];
     const [s] = await runScaling('clients', plan, { repeats: 2, progress: (l) => lines.push(l) });
     expect(s?.points.map((p) => p.x)).toEqual([4, 8, 16]);
-    expect(s?.points.every((p) => p.seconds.n >= 1 && p.bytesPerClient === 2 * 8 * 4)).toBe(true);
+    expect(s?.points.every((p) => p.seconds.n >= 1 && p.bytesPerClient === 8 * 4 + (52 + 32))).toBe(
+      true,
+    );
     expect(s?.timeFit?.points).toBe(3);
     expect(s?.bytesFit?.exponent).toBeCloseTo(0, 12);
     expect(s?.timeTheoryExponent).toBeCloseTo(1, 12);
