@@ -10,6 +10,8 @@ export {
   type AggregationHelper,
   type AggregationHelperEndpoint,
   type AggregationHelperOptions,
+  type AggregationKeyHolder,
+  type AggregationKeyHolderOptions,
   helperKeyPair,
   type AggregationResult,
   type ClientRoundOutcome,

@@ -56,4 +56,8 @@ export {
   type AggregationHelperEndpoint,
   type AggregationHelperOptions,
 } from './rounds/helpers.ts';
+export type {
+  AggregationKeyHolder,
+  AggregationKeyHolderOptions,
+} from './rounds/keyholders.ts';
 export type { ResolvedQuantization } from './quantize.ts';

@@ -13,6 +13,12 @@ import {
   type AggregationHelperOptions,
   createAggregationHelper,
 } from './rounds/helpers.ts';
+import {
+  type AggregationKeyHolder,
+  type AggregationKeyHolderOptions,
+  combineKeyShares,
+  createKeyHolder,
+} from './rounds/keyholders.ts';
 import { planDigest } from './rounds/protocol.ts';
 import { createRoundServer } from './rounds/server.ts';
 import type {
@@ -316,8 +322,7 @@ export interface AggregationPlan {
    *   `verificationKeys` (the clients' Ed25519 key directory)
    * @throws {@link !RangeError} for out-of-range deadlines
    * @throws {@link !TypeError} for a `shamir` plan without `helpers` (its helper servers)
-   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for protection `ckks`, which cannot run
-   *   over a transport yet
+   * @throws {@link !TypeError} for a `ckks` plan without `keyHolders`
    * @example
    * ```ts
    * import { createMemoryTransport, deterministicRngForTesting, planAggregation } from 'privagg';
@@ -352,8 +357,7 @@ export interface AggregationPlan {
    * @throws {@link !TypeError} for wrong or unknown options, and for a malicious-tier plan without
    *   `signingKey` and `verificationKeys`
    * @throws {@link !TypeError} for a `shamir` plan without `helperKeys` (its helpers' public keys)
-   * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` for protection `ckks`, which cannot run
-   *   over a transport yet
+   * @throws {@link !TypeError} for a `ckks` plan without `ckksPublicKey`
    * @example
    * ```ts
    * import { createMemoryTransport, planAggregation } from 'privagg';
@@ -415,6 +419,59 @@ export interface AggregationPlan {
    * ```
    */
   helper(index: number, options: AggregationHelperOptions): AggregationHelper;
+  /**
+   * A key holder of a `ckks` plan run over a transport. With single keys (index 1) it makes a
+   * key pair and gives clients its {@link AggregationKeyHolder.publicKey}; with threshold keys
+   * (index 1..parties, one shared `seed`) it makes a key share: the key holders exchange
+   * {@link AggregationKeyHolder.dealShares} (t-of-N) and publish their
+   * {@link AggregationKeyHolder.publicKeyShare}, which {@link AggregationPlan.combineKeyShares}
+   * turns into the clients' public key. The round server sends it the sum of the round's
+   * ciphertexts; it returns a decryption flooded at `protection.floodingBits` (single keys) or a
+   * flooded partial decryption (threshold keys), once per round id, never for a sum of fewer than
+   * `clients.minimum` inputs, and never past this plan's budget (make one plan per key holder).
+   * @param index - the key holder's index
+   * @param options - the shared seed (threshold keys), randomness, released round ids
+   * @returns the key holder (call `dispose()` when done: it holds SEAL memory)
+   * @throws {@link !TypeError} for a plan whose protection is not `ckks`, and for wrong options
+   * @throws {@link !RangeError} for an index out of range
+   * @example
+   * ```ts
+   * import { createMemoryTransport, planAggregation } from 'privagg';
+   * const config = {
+   *   dimension: 2,
+   *   clients: { expected: 3, minimum: 3 },
+   *   clip: { linf: 4 },
+   *   protection: { kind: 'ckks' },
+   *   privacy: { kind: 'none' },
+   * } as const;
+   * const holder = await planAggregation(config).keyHolder(1);
+   * const transport = createMemoryTransport();
+   * const server = planAggregation(config).server(transport.server, { keyHolders: [holder] });
+   * [[1, 2], [3, -1], [0.5, 0.5]].forEach((v, i) => {
+   *   const id = `c${i}`;
+   *   const client = planAggregation(config).client(id, transport.connect(id), {
+   *     ckksPublicKey: holder.publicKey,
+   *   });
+   *   void client.contribute(v).then(() => client.close());
+   * });
+   * const result = await server.runRound({ waitForClientsMs: 1000 });
+   * console.log([...result.sum].map((x) => x.toFixed(3)).join(',')); // 4.500,1.500
+   * await server.close();
+   * holder.dispose();
+   * ```
+   */
+  keyHolder(index: number, options?: AggregationKeyHolderOptions): Promise<AggregationKeyHolder>;
+  /**
+   * The CKKS public key of a threshold-key `ckks` plan, from every key holder's
+   * {@link AggregationKeyHolder.publicKeyShare} and the seed they share: what clients get as
+   * `ckksPublicKey`. Anyone can compute it (the shares are public).
+   * @param seed - the key holders' shared 32-byte seed
+   * @param shares - the public-key shares of key holders 1..parties
+   * @returns the serialized public key
+   * @throws {@link !TypeError} for a plan without threshold CKKS keys, or wrong arguments
+   * @throws {@link PrivaggError} `MALFORMED_MESSAGE` for a malformed or repeated share
+   */
+  combineKeyShares(seed: Uint8Array, shares: readonly Uint8Array[]): Promise<Uint8Array>;
 }
 
 interface Resolved {
@@ -964,6 +1021,8 @@ export function planAggregation(config: AggregationConfig): AggregationPlan {
     client: (clientId, transport, options) =>
       createRoundClient(getRuntime(), clientId, transport, options),
     helper: (index, options) => createAggregationHelper(getRuntime(), index, options),
+    keyHolder: (index, options) => createKeyHolder(getRuntime(), index, options),
+    combineKeyShares: (seed, shares) => combineKeyShares(getRuntime(), seed, shares),
   };
   PLAN_RUNTIMES.set(plan, getRuntime);
   return plan;

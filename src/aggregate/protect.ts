@@ -333,6 +333,9 @@ async function secaggSum(
   return { sum, participants: result.survivors, dropped };
 }
 
+/** @internal The CKKS preset of plans: room for 40-bit flooding of sums (privagg/he's `n8192-flood`). */
+export const PLAN_CKKS_PRESET = 'n8192-flood';
+
 /** @internal The outcome of a CKKS sum. */
 export interface CkksSumResult {
   readonly sum: Float64Array;
@@ -360,7 +363,7 @@ export async function ckksSum(
   valueBound: number,
   rng: Rng,
 ): Promise<CkksSumResult> {
-  using ctx = await createCkksContext('n8192-flood');
+  using ctx = await createCkksContext(PLAN_CKKS_PRESET);
   const encrypt = (i: number, key: Parameters<typeof ctx.encryptToBytes>[1]): Uint8Array => {
     try {
       return ctx.encryptToBytes(vectors[i] as Float64Array, key, { bound: valueBound });

@@ -128,6 +128,7 @@ export async function transportRound(
     onEvent: (e) => events.push(e),
     ...options.server,
   });
+  const clients: { close(): Promise<void> }[] = [];
   try {
     const outcomes = vectors.map((v, i) => {
       const raw = transport.connect(idOf(i));
@@ -136,6 +137,7 @@ export async function transportRound(
         ...options.client,
         rng: clientSeed(i),
       });
+      clients.push(client);
       const w = options.weights?.[i];
       return client.contribute(v, w === undefined ? {} : { weight: w });
     });
@@ -143,5 +145,7 @@ export async function transportRound(
     return { result, outcomes: await Promise.all(outcomes), events };
   } finally {
     await server.close();
+    // clients free what they hold (a CKKS client's SEAL context)
+    await Promise.all(clients.map((c) => c.close()));
   }
 }

@@ -7,6 +7,7 @@
  */
 import {
   aBytes,
+  ByteWriter,
   aFunction,
   aOptions,
   ed25519PublicKeyFast,
@@ -23,9 +24,13 @@ import {
   checkClientVector,
   checkClientWeight,
   encodeClientVector,
+  noiseCkksClientVector,
   prepareClientVector,
 } from '../pipeline.ts';
+import { PLAN_CKKS_PRESET } from '../protect.ts';
+import { type CkksContext, type CkksPublicKey, createCkksContext } from '../../he/index.ts';
 import { EventHub } from './events.ts';
+import { keyLayout } from './keyholders.ts';
 import { aHelperKeys, makeReport, shareAad, shareLayout } from './helpers.ts';
 import {
   decodeEnd,
@@ -38,13 +43,7 @@ import {
   FrameKind,
   type FrameKindValue,
 } from './protocol.ts';
-import {
-  assertTransportable,
-  checkKeyDirectory,
-  maxPayloadBytes,
-  roundSecAggPlan,
-  shiftIntoSecAgg,
-} from './secagg.ts';
+import { checkKeyDirectory, maxPayloadBytes, roundSecAggPlan, shiftIntoSecAgg } from './secagg.ts';
 import type {
   ClientRoundOutcome,
   PlanRuntime,
@@ -100,6 +99,7 @@ export function createRoundClient(
     'verificationKeys',
     'kernels',
     'helperKeys',
+    'ckksPublicKey',
   ]);
   if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
   const kernels = options.kernels ?? defaultKernels();
@@ -109,6 +109,31 @@ export function createRoundClient(
     helperKeys = aHelperKeys(layout, 'options.helperKeys', options.helperKeys);
   else if (options.helperKeys !== undefined)
     throw new TypeError('"options.helperKeys" is used by protection "shamir" only');
+  const keyL = keyLayout(rt);
+  let ckksPublicKey: Uint8Array | undefined;
+  if (keyL !== undefined) {
+    if (options.ckksPublicKey === undefined || options.ckksPublicKey.length === 0)
+      throw new TypeError(
+        '"options.ckksPublicKey" is required by protection "ckks": the key holders\' CKKS public key, from a source the server does not control',
+      );
+    aBytes('options.ckksPublicKey', options.ckksPublicKey);
+    ckksPublicKey = options.ckksPublicKey.slice();
+  } else if (options.ckksPublicKey !== undefined)
+    throw new TypeError('"options.ckksPublicKey" is used by protection "ckks" only');
+  /** The CKKS context and public key, loaded on first use (protection ckks). */
+  let ckks: Promise<{ ctx: CkksContext; key: CkksPublicKey }> | undefined;
+  const ckksKey = (bytes: Uint8Array): Promise<{ ctx: CkksContext; key: CkksPublicKey }> => {
+    ckks ??= (async () => {
+      const ctx = await createCkksContext(PLAN_CKKS_PRESET);
+      try {
+        return { ctx, key: ctx.loadPublicKey(bytes) };
+      } catch (e) {
+        ctx.dispose();
+        throw e;
+      }
+    })();
+    return ckks;
+  };
   if (options.onRound !== undefined) aFunction('options.onRound', options.onRound);
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
@@ -121,7 +146,6 @@ export function createRoundClient(
     throw new TypeError('"transport" expected a ClientTransport');
   if (typeof clientId !== 'string' || clientId !== transport.clientId)
     throw new RangeError('"clientId" must equal the transport\'s clientId');
-  assertTransportable(rt);
   const directory = checkKeyDirectory(rt, 'options.verificationKeys', options.verificationKeys);
   let signingKey: Uint8Array | undefined;
   if (directory !== undefined) {
@@ -193,6 +217,32 @@ export function createRoundClient(
     const { config, description, calibration } = rt;
     const prepared = prepareClientVector(config, description, update.vector, update.weight);
     const q = description.quantization;
+    if (keyL !== undefined && ckksPublicKey !== undefined) {
+      // CKKS: this client's share of the noise on the grid, then one ciphertext to the server
+      noiseCkksClientVector(description, calibration, prepared.vector, rng);
+      const { ctx, key } = await ckksKey(ckksPublicKey);
+      if (current !== r || isClosed) return;
+      let ciphertext: Uint8Array;
+      try {
+        ciphertext = ctx.encryptToBytes(prepared.vector, key, { bound: keyL.valueBound });
+      } catch (e) {
+        if (e instanceof RangeError)
+          throw new Error("the noisy values exceeded the plan's public CKKS value bound");
+        throw e;
+      } finally {
+        prepared.vector.fill(0);
+      }
+      send(
+        FrameKind.Ciphertext,
+        r,
+        new ByteWriter(ciphertext.length + 8)
+          .u8(prepared.clipped ? 1 : 0)
+          .bytes(ciphertext)
+          .finish(),
+      );
+      hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
+      return;
+    }
     if (q === undefined) {
       send(FrameKind.Input, r, encodeInput(prepared.vector, prepared.clipped));
       hub.emit({ type: 'stage-sent', round: r.number, stage: 'input' });
@@ -512,6 +562,15 @@ export function createRoundClient(
       await transport.close();
       chain = chain.then(() => shutdown('client closed'));
       await chain;
+      const held = ckks;
+      ckks = undefined;
+      await held?.then(
+        ({ ctx, key }) => {
+          key.dispose();
+          ctx.dispose();
+        },
+        () => {},
+      );
     },
   };
 }

@@ -476,16 +476,7 @@ export function createAggregationHelper(
   aBytes('options.secretKey', options.secretKey, 32);
   if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
   const kernels = options.kernels ?? defaultKernels();
-  const released: string[] = [];
-  if (options.releasedRounds !== undefined) {
-    if (!Array.isArray(options.releasedRounds))
-      throw new TypeError('"options.releasedRounds" expected an array of hex round ids');
-    for (const id of options.releasedRounds) {
-      if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id))
-        throw new TypeError('"options.releasedRounds" expected 32-character lowercase hex ids');
-      released.push(id);
-    }
-  }
+  const released = aReleasedRounds('options.releasedRounds', options.releasedRounds);
   const releasedSet = new Set(released);
   const secretKey = options.secretKey.slice();
   const publicKey = x25519PublicKeyFast(secretKey);
@@ -607,22 +598,46 @@ export function helperKeyPair(rng: Rng = randomBytes): {
   return x25519KeyPairFast(rng);
 }
 
+/**
+ * @internal Check a list of `count` endpoints (objects with a `handle(bytes)` method); `what`
+ * names them in the error.
+ */
+export function aEndpoints(
+  name: string,
+  endpoints: unknown,
+  count: number,
+  what: string,
+): readonly AggregationHelperEndpoint[] {
+  if (!Array.isArray(endpoints) || endpoints.length !== count)
+    throw new TypeError(`"${name}" expected ${what}`);
+  for (const [i, h] of endpoints.entries()) {
+    if (typeof h !== 'object' || h === null)
+      throw new TypeError(`"${name}[${i}]" expected an object with a handle(bytes) method`);
+    aFunction(`${name}[${i}].handle`, (h as { handle?: unknown }).handle);
+  }
+  return endpoints as AggregationHelperEndpoint[];
+}
+
 /** @internal Check a server's `helpers` option against a layout. */
 export function aHelperEndpoints(
   l: ShareLayout,
   name: string,
   helpers: unknown,
 ): readonly AggregationHelperEndpoint[] {
-  if (!Array.isArray(helpers) || helpers.length !== l.servers - 1)
-    throw new TypeError(
-      `"${name}" expected ${l.servers - 1} helper endpoints (servers 1..${l.servers - 1}) for a plan of ${l.servers} servers`,
-    );
-  for (const [i, h] of helpers.entries()) {
-    if (typeof h !== 'object' || h === null)
-      throw new TypeError(`"${name}[${i}]" expected an object with a handle(bytes) method`);
-    aFunction(`${name}[${i}].handle`, (h as { handle?: unknown }).handle);
-  }
-  return helpers as AggregationHelperEndpoint[];
+  return aEndpoints(
+    name,
+    helpers,
+    l.servers - 1,
+    `${l.servers - 1} helper endpoints (servers 1..${l.servers - 1}) for a plan of ${l.servers} servers`,
+  );
+}
+
+/** @internal Check a `releasedRounds` option: lowercase hex round ids (copied). */
+export function aReleasedRounds(name: string, ids: unknown): string[] {
+  if (ids === undefined) return [];
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)))
+    throw new TypeError(`"${name}" expected an array of 32-character lowercase hex round ids`);
+  return [...(ids as string[])];
 }
 
 /** @internal Check a client's `helperKeys` option against a layout (copies). */

@@ -37,6 +37,7 @@ export const FrameKind: {
   readonly SecAgg: 5;
   readonly End: 6;
   readonly Shares: 7;
+  readonly Ciphertext: 8;
 } = {
   /** client -> server: "I run this plan" (round 0). */
   Hello: 1,
@@ -52,6 +53,8 @@ export const FrameKind: {
   End: 6,
   /** client -> server: the leader's share and the helpers' sealed shares (protection `shamir`). */
   Shares: 7,
+  /** client -> server: the clip flag and the CKKS ciphertext of the vector (protection `ckks`). */
+  Ciphertext: 8,
 } as const;
 
 /** @internal A frame kind. */

@@ -5,24 +5,12 @@
  * @module
  * @internal
  */
-import { aBytes, PrivaggError } from '../../core/index.ts';
+import { aBytes } from '../../core/index.ts';
 import { planSecAgg, type SecAggPlan } from '../../secagg/index.ts';
 import type { SecAggSetup } from '../plan.ts';
 import { reportBytes, shareLayout } from './helpers.ts';
+import { ciphertextBound, keyLayout } from './keyholders.ts';
 import type { PlanRuntime } from './types.ts';
-
-/**
- * @internal Refuse the protections a transport cannot carry yet.
- * @throws {@link PrivaggError} `BACKEND_UNAVAILABLE` naming why
- */
-export function assertTransportable(rt: PlanRuntime): void {
-  const p = rt.config.protection;
-  if (p.kind === 'ckks')
-    throw new PrivaggError(
-      'BACKEND_UNAVAILABLE',
-      'protection "ckks" over a transport needs a key holder other than the aggregating server (with single keys the server holding the secret key could decrypt every input; threshold keys need the key holders as parties of the round); not available over a transport yet. Use secagg, secagg+ or shamir (with helper servers)',
-    );
-}
 
 /**
  * @internal Check a key directory (client id -> 32-byte Ed25519 public key) for the malicious
@@ -120,6 +108,8 @@ export function unshiftSecAggSum(
 /** @internal Bound on one frame's payload for a plan. */
 export function maxPayloadBytes(rt: PlanRuntime): number {
   const layout = shareLayout(rt);
+  const keys = keyLayout(rt);
   const base = 1024 + rt.description.protectedDimension * 8 + rt.config.clients.expected * 512;
+  if (keys !== undefined) return Math.max(base, ciphertextBound(keys) + 64);
   return layout === undefined ? base : Math.max(base, reportBytes(layout) + 64);
 }

@@ -9,6 +9,7 @@ import {
   aFunction,
   aInteger,
   aOptions,
+  ByteReader,
   drawBytes,
   equalBytes,
   isPrivaggError,
@@ -24,7 +25,25 @@ import { SecAggServer } from '../../secagg/index.ts';
 import { decodeRingSum, finishRound } from '../pipeline.ts';
 import { drawRotationSeed } from '../rotation.ts';
 import { shamirReconstruct } from '../../sharing/index.ts';
-import { addFieldInto, fieldToRing } from '../protect.ts';
+import {
+  type CkksContext,
+  type CkksVector,
+  combinePartialDecryptions,
+  createCkksContext,
+} from '../../he/index.ts';
+import { releaseCkksSum } from '../pipeline.ts';
+import { addFieldInto, fieldToRing, PLAN_CKKS_PRESET } from '../protect.ts';
+import {
+  aKeyHolderEndpoints,
+  ciphertextBound,
+  decodeKeyResponse,
+  encodeKeyRequest,
+  type KeyLayout,
+  type KeyRequest,
+  type KeyResponse,
+  KeyMode,
+  keyLayout,
+} from './keyholders.ts';
 import { EventHub } from './events.ts';
 import {
   aHelperEndpoints,
@@ -50,13 +69,7 @@ import {
   FrameKind,
   type FrameKindValue,
 } from './protocol.ts';
-import {
-  assertTransportable,
-  checkKeyDirectory,
-  maxPayloadBytes,
-  roundSecAggPlan,
-  unshiftSecAggSum,
-} from './secagg.ts';
+import { checkKeyDirectory, maxPayloadBytes, roundSecAggPlan, unshiftSecAggSum } from './secagg.ts';
 import type {
   PlanRuntime,
   RoundEvent,
@@ -184,6 +197,29 @@ export async function releaseCombinedSum(
   };
 }
 
+/** Ask a helper or key holder one request; its answer must be bytes and come within `timeoutMs`. */
+async function withDeadline(
+  endpoint: AggregationHelperEndpoint,
+  request: Uint8Array,
+  timeoutMs: number,
+): Promise<Uint8Array> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, fail) => {
+    timer = setTimeout(() => fail(aborted(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const bytes: unknown = await Promise.race([
+      Promise.resolve().then(() => endpoint.handle(request)),
+      late,
+    ]);
+    if (!(bytes instanceof Uint8Array))
+      throw new PrivaggError('MALFORMED_MESSAGE', 'the answer is not bytes');
+    return bytes;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** @internal Create the round server of a plan (see `AggregationPlan.server`). */
 export function createRoundServer(
   rt: PlanRuntime,
@@ -199,6 +235,7 @@ export function createRoundServer(
     'verificationKeys',
     'kernels',
     'helpers',
+    'keyHolders',
   ]);
   if (options.kernels !== undefined) aKernels('options.kernels', options.kernels);
   const kernels = options.kernels ?? defaultKernels();
@@ -207,6 +244,14 @@ export function createRoundServer(
   if (layout !== undefined) helpers = aHelperEndpoints(layout, 'options.helpers', options.helpers);
   else if (options.helpers !== undefined)
     throw new TypeError('"options.helpers" is used by protection "shamir" only');
+  const keyL = keyLayout(rt);
+  let keyHolders: readonly AggregationHelperEndpoint[] = [];
+  if (keyL !== undefined)
+    keyHolders = aKeyHolderEndpoints(keyL, 'options.keyHolders', options.keyHolders);
+  else if (options.keyHolders !== undefined)
+    throw new TypeError('"options.keyHolders" is used by protection "ckks" only');
+  /** The server's CKKS context (protection ckks), made on the first round. */
+  let ckksCtx: Promise<CkksContext> | undefined;
   if (options.onEvent !== undefined) aFunction('options.onEvent', options.onEvent);
   if (options.rng !== undefined) aFunction('options.rng', options.rng);
   if (options.noiseRng !== undefined) aFunction('options.noiseRng', options.noiseRng);
@@ -221,7 +266,6 @@ export function createRoundServer(
     typeof transport.send !== 'function'
   )
     throw new TypeError('"transport" expected a ServerTransport');
-  assertTransportable(rt);
   const keys = checkKeyDirectory(rt, 'options.verificationKeys', options.verificationKeys);
   const rng: Rng = options.rng ?? randomBytes;
   const noiseRng: Rng = options.noiseRng ?? rng;
@@ -401,21 +445,8 @@ export function createRoundServer(
     timeoutMs: number,
   ): Promise<HelperResponse> => {
     const endpoint = helpers[request.helper - 1] as AggregationHelperEndpoint;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, fail) => {
-      timer = setTimeout(() => fail(aborted(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    try {
-      const bytes: unknown = await Promise.race([
-        Promise.resolve().then(() => endpoint.handle(encodeHelperRequest(request))),
-        late,
-      ]);
-      if (!(bytes instanceof Uint8Array))
-        throw new PrivaggError('MALFORMED_MESSAGE', 'the answer is not bytes');
-      return decodeHelperResponse(l, bytes, request);
-    } finally {
-      clearTimeout(timer);
-    }
+    const bytes = await withDeadline(endpoint, encodeHelperRequest(request), timeoutMs);
+    return decodeHelperResponse(l, bytes, request);
   };
 
   /**
@@ -509,6 +540,94 @@ export function createRoundServer(
       ring = fieldToRing(l.ringBits, shamirReconstruct(points, { threshold: l.threshold }));
     }
     return { ring, participants, durationMs: performance.now() - t0 };
+  };
+
+  /**
+   * The key holders' part of a ckks round: single keys, the key holder's flooded decryption of
+   * the sum; threshold keys, a ping to every key holder, then the first `threshold` that answered
+   * each partially decrypt the sum and the server combines their partials.
+   */
+  const decryptWithKeyHolders = async (
+    r: ActiveRound,
+    ctx: CkksContext,
+    total: CkksVector,
+    count: number,
+    timeoutMs: number,
+  ): Promise<{ values: Float64Array; errorBound: number }> => {
+    const l = keyL as KeyLayout;
+    const sum = total.serialize();
+    const request = (holder: number, mode: number, set: readonly number[]): KeyRequest => ({
+      digest: rt.digest,
+      round: r.number,
+      roundId: r.roundId,
+      holder,
+      mode,
+      count,
+      set,
+      sum: mode === KeyMode.Ping ? new Uint8Array(0) : sum,
+    });
+    const ask = async (
+      holders: readonly number[],
+      mode: number,
+      set: readonly number[],
+    ): Promise<Map<number, KeyResponse>> => {
+      const out = new Map<number, KeyResponse>();
+      const failures: string[] = [];
+      await Promise.all(
+        holders.map(async (h) => {
+          const q = request(h, mode, set);
+          try {
+            const bytes = await withDeadline(
+              keyHolders[h - 1] as AggregationHelperEndpoint,
+              encodeKeyRequest(q),
+              timeoutMs,
+            );
+            out.set(h, decodeKeyResponse(l, bytes, q));
+          } catch (e) {
+            const reason = e instanceof Error ? e.message : 'failed';
+            failures.push(`key holder ${h}: ${reason}`);
+            hub.emit({
+              type: 'helper-failed',
+              round: r.number,
+              helper: h,
+              request: mode === KeyMode.Ping ? 'ping' : 'decrypt',
+              reason,
+            });
+          }
+        }),
+      );
+      const needed = mode === KeyMode.Ping ? l.needed : holders.length;
+      if (out.size < needed)
+        throw aborted(
+          `only ${out.size} of ${holders.length} key holders answered, ${needed} needed (${failures.sort().join('; ')})`,
+        );
+      return out;
+    };
+    if (!l.threshold) {
+      const answer = (await ask([1], KeyMode.Decrypt, [])).get(1) as KeyResponse;
+      return { values: answer.values as Float64Array, errorBound: answer.errorBound };
+    }
+    const all = Array.from({ length: l.parties }, (_, i) => i + 1);
+    const alive = [...(await ask(all, KeyMode.Ping, [])).keys()].sort((a, b) => a - b);
+    const set = alive.slice(0, l.needed);
+    const partials = await ask(set, KeyMode.Decrypt, set);
+    let combined: { values: ArrayLike<number>; errorBound: number };
+    try {
+      combined = combinePartialDecryptions(
+        ctx,
+        total,
+        set.map((h) => (partials.get(h) as KeyResponse).partial as Uint8Array),
+        { parties: l.parties },
+      );
+    } catch (e) {
+      throw aborted(
+        `the key holders' partial decryptions do not combine: ${e instanceof Error ? e.message : 'failed'}`,
+      );
+    }
+    return {
+      values: Float64Array.from(combined.values).subarray(0, l.length),
+      errorBound: combined.errorBound,
+    };
   };
 
   const runRound = (opts: RunRoundOptions = {}): Promise<RoundResult> => runAny(opts, undefined);
@@ -727,7 +846,74 @@ export function createRoundServer(
         return new Float64Array(pd);
       };
       let clippedCount: number | undefined;
-      if (layout !== undefined) {
+      let encryptionErrorBound: number | undefined;
+      if (keyL !== undefined) {
+        // protection ckks: ciphertexts arrive; the server adds them and the key holders decrypt
+        ckksCtx ??= createCkksContext(PLAN_CKKS_PRESET);
+        const ctx = await ckksCtx;
+        const vectors = new Map<number, { v: CkksVector; clipped: boolean }>();
+        try {
+          const got = await stage(
+            'input',
+            [...cohort.keys()],
+            (index, env) => {
+              if (declined(index, env)) return false;
+              if (env.kind !== FrameKind.Ciphertext) {
+                reject(
+                  cohort[index] as string,
+                  'PROTOCOL_ABORTED',
+                  'expected a ciphertext frame',
+                  env.payload.length,
+                );
+                return false;
+              }
+              try {
+                const rd = new ByteReader(env.payload, maxPayload);
+                const flag = rd.u8();
+                if (flag > 1) throw new PrivaggError('MALFORMED_MESSAGE', 'bad clip flag');
+                const bytes = rd.bytes(ciphertextBound(keyL));
+                rd.end();
+                const v = ctx.loadVector(bytes);
+                if (v.length !== pd || v.bound > keyL.valueBound) {
+                  v.dispose();
+                  throw new PrivaggError(
+                    'MALFORMED_MESSAGE',
+                    "the ciphertext's length or declared bound does not match the plan",
+                  );
+                }
+                vectors.set(index, { v, clipped: flag === 1 });
+                return true;
+              } catch (e) {
+                reject(
+                  cohort[index] as string,
+                  'MALFORMED_MESSAGE',
+                  isPrivaggError(e) ? e.message : 'bad ciphertext',
+                  env.payload.length,
+                );
+                return false;
+              }
+            },
+            'input',
+            invite,
+          );
+          participants = [...got].sort((a, b) => a - b);
+          atLeastMinimum(participants.length, 'sent their ciphertext');
+          clippedCount = participants.filter((i) => vectors.get(i)?.clipped === true).length;
+          const t0 = performance.now();
+          const total = ctx.sum(participants.map((i) => (vectors.get(i) as { v: CkksVector }).v));
+          try {
+            const out = await decryptWithKeyHolders(r, ctx, total, participants.length, stageMs);
+            stageDurationsMs['keyHolders'] = performance.now() - t0;
+            encryptionErrorBound = out.errorBound;
+            protectedSum = out.values;
+            releaseCkksSum(rt.description, rt.calibration, protectedSum, noiseRng);
+          } finally {
+            total.dispose();
+          }
+        } finally {
+          for (const { v } of vectors.values()) v.dispose();
+        }
+      } else if (layout !== undefined) {
         // protection shamir: the leader's shares arrive with the helpers' sealed shares
         const reports = new Map<number, ShareReport>();
         const got = await stage(
@@ -963,6 +1149,7 @@ export function createRoundServer(
         participants: participants.map((i) => cohort[i] as string),
         dropped: sortedDropped,
         stageDurationsMs,
+        ...(encryptionErrorBound === undefined ? {} : { encryptionErrorBound }),
       };
     } catch (e) {
       if (reserved) rt.releaseRound();
@@ -1005,6 +1192,12 @@ export function createRoundServer(
       readyWaiter?.();
       hub.end();
       await transport.close();
+      const ctx = ckksCtx;
+      ckksCtx = undefined;
+      await ctx?.then(
+        (c) => c.dispose(),
+        () => {},
+      );
     },
   };
 }

@@ -9,6 +9,7 @@ import type { AggregationConfig } from '../config.ts';
 import type { AggregationResult, PlanDescription, PrivacyReport, SecAggSetup } from '../plan.ts';
 import type { PrivacyCalibration } from '../privacy.ts';
 import type { AggregationHelper, AggregationHelperEndpoint } from './helpers.ts';
+import type { AggregationKeyHolder } from './keyholders.ts';
 
 /**
  * One client's contribution to a round.
@@ -87,6 +88,12 @@ export interface RoundServerOptions {
    * @defaultValue none
    */
   readonly helpers?: readonly AggregationHelperEndpoint[];
+  /**
+   * Protection `ckks` (required there, refused otherwise): the key holders, in index order (one
+   * with single keys, `parties` with threshold keys; {@link AggregationPlan.keyHolder}).
+   * @defaultValue none
+   */
+  readonly keyHolders?: readonly AggregationHelperEndpoint[];
 }
 
 /**
@@ -316,6 +323,13 @@ export interface RoundClientOptions {
    * @defaultValue none
    */
   readonly helperKeys?: readonly Uint8Array[];
+  /**
+   * Protection `ckks` (required there, refused otherwise): the CKKS public key every client
+   * encrypts under ({@link AggregationKeyHolder.publicKey} with single keys,
+   * {@link AggregationPlan.combineKeyShares} with threshold keys), from a source the server does
+   * not control. @defaultValue none
+   */
+  readonly ckksPublicKey?: Uint8Array;
 }
 
 /**

@@ -328,25 +328,6 @@ describe('plans, budgets and protections', () => {
     expect(plan.roundsRun).toBe(2);
   });
 
-  it('refuses ckks, which cannot run over a transport yet, naming why', () => {
-    const transport = createMemoryTransport();
-    for (const protection of [{ kind: 'ckks' }] as const) {
-      const plan = planAggregation({ ...config(protection, undefined, 8, 7) });
-      for (const make of [
-        () => plan.server(transport.server),
-        () => plan.client('a', transport.connect('a')),
-      ]) {
-        try {
-          make();
-          expect.unreachable();
-        } catch (e) {
-          expect(isPrivaggError(e) && e.code).toBe('BACKEND_UNAVAILABLE');
-          expect((e as Error).message).toMatch(/server/);
-        }
-      }
-    }
-  });
-
   it('the malicious tier: signed keys and the consistency check, with keys from a directory', async () => {
     const plan = planAggregation(config({ kind: 'secagg', threat: 'malicious' }, undefined, 5, 4));
     const vs = vectors(6);
