@@ -62,6 +62,7 @@ import {
   ckksSum,
   type DropoutSchedule,
   normalizeDropouts,
+  RoleClock,
   SHAMIR_RING_BITS,
   secureSum,
 } from './protect.ts';
@@ -269,6 +270,18 @@ export interface AggregationResult {
    * released decryption (DP noise not included).
    */
   readonly encryptionErrorBound?: number;
+  /**
+   * `simulate` only: seconds of client-side work per client (the mean over the round's clients:
+   * clipping, encoding, noise, sharing or masking, encryption) and of server-side work (summing,
+   * unmasking, decoding; helpers' and key holders' work counts as the server's). Clients run one
+   * after the other in a simulation, so each role's time is measured on its own.
+   */
+  readonly roleSeconds?: {
+    /** Seconds of one client's work (the mean over the round's clients). */
+    readonly perClient: number;
+    /** Seconds of the server's work. */
+    readonly server: number;
+  };
   /** 1-based index of this round. */
   readonly round: number;
   /** What this round and all rounds so far spent. */
@@ -1063,12 +1076,17 @@ async function runRound(
     );
 
   // client side: clip, weight (then encode and noise for ring protections)
+  const clock = new RoleClock();
+  const roles = (): { roleSeconds: { perClient: number; server: number } } => ({
+    roleSeconds: { perClient: clock.clientMs / 1000 / n, server: clock.serverMs / 1000 },
+  });
   const clippedClients = new Set<number>();
   const prepared = vectors.map((v, i) => {
     const { vector, clipped } = prepareClientVector(config, description, v, weights?.[i]);
     if (clipped) clippedClients.add(i);
     return vector;
   });
+  clock.charge('client');
   const weighted = weights !== undefined;
 
   if (config.protection.kind === 'ckks') {
@@ -1081,18 +1099,26 @@ async function runRound(
         prepared[i] as Float64Array,
         clientRng === undefined ? rng : clientRng(i),
       );
+    clock.charge('client');
     const { sum, errorBound } = await ckksSum(
       config.protection,
       prepared,
       participants,
       description.protection.valueBound ?? 1,
       rng,
+      clock,
     );
     releaseCkksSum(description, calibration, sum, options.serverRng ?? rng);
-    return {
-      ...finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted),
-      encryptionErrorBound: errorBound,
-    };
+    const finished = finishRound(
+      config,
+      sum,
+      participants,
+      dropouts.dropped,
+      clippedClients,
+      weighted,
+    );
+    clock.charge('server');
+    return { ...finished, encryptionErrorBound: errorBound, ...roles() };
   }
   if (description.quantization === undefined) {
     // no protection and no DP: the exact float sum of the participants
@@ -1102,13 +1128,23 @@ async function runRound(
       const x = prepared[i] as Float64Array;
       for (let j = 0; j < sum.length; j++) sum[j] = (sum[j] as number) + (x[j] as number);
     }
-    return finishRound(config, sum, participants, dropouts.dropped, clippedClients, weighted);
+    const finished = finishRound(
+      config,
+      sum,
+      participants,
+      dropouts.dropped,
+      clippedClients,
+      weighted,
+    );
+    clock.charge('server');
+    return { ...finished, ...roles() };
   }
 
   // the round's rotation seed: fresh from the server's randomness, shared by every client (a
   // round over a transport sends it with the invitation)
   const serverRng = options.serverRng ?? rng;
   const seed = calibration.rotation ? drawRotationSeed(serverRng) : undefined;
+  clock.charge('server');
   const clientRng = options.clientRng;
   const kernels = options.kernels ?? defaultKernels();
   const encoded: Uint32Array[] = [];
@@ -1123,11 +1159,14 @@ async function runRound(
         kernels,
       ),
     );
+  clock.charge('client');
   const {
     sum: ringSum,
     participants,
     dropped,
-  } = await secureSum(config, description, secagg, encoded, dropouts, rng, kernels);
+  } = await secureSum(config, description, secagg, encoded, dropouts, rng, kernels, clock);
   const sum = await decodeRingSum(description, calibration, ringSum, serverRng, seed, kernels);
-  return finishRound(config, sum, participants, dropped, clippedClients, weighted);
+  const finished = finishRound(config, sum, participants, dropped, clippedClients, weighted);
+  clock.charge('server');
+  return { ...finished, ...roles() };
 }

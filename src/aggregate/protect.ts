@@ -104,6 +104,31 @@ export function normalizeDropouts(
   return { stages, excludedBeforeInput: excluded, survivorCount: n - excluded.size, dropped };
 }
 
+/**
+ * @internal Splits a simulated round's time between the clients' side and the server's side:
+ * each `charge` gives the time since the previous mark to one role. Clients run one after the
+ * other in a simulation, so their charged times add up; the key holders' and helpers' work counts
+ * as the server's.
+ */
+export class RoleClock {
+  clientMs = 0;
+  serverMs = 0;
+  private mark = performance.now();
+  /** Give the time since the last mark to `role`. */
+  charge(role: 'client' | 'server'): void {
+    const now = performance.now();
+    if (role === 'client') this.clientMs += now - this.mark;
+    else this.serverMs += now - this.mark;
+    this.mark = now;
+  }
+  /** Add time measured elsewhere (and restart the mark). */
+  add(clientSeconds: number, serverSeconds: number): void {
+    this.clientMs += clientSeconds * 1000;
+    this.serverMs += serverSeconds * 1000;
+    this.mark = performance.now();
+  }
+}
+
 /** @internal The outcome of a secure sum. */
 export interface SecureSumResult {
   readonly sum: Uint32Array;
@@ -124,6 +149,7 @@ export async function secureSum(
   dropouts: NormalizedDropouts,
   rng: Rng,
   kernels: KernelBackend = defaultKernels(),
+  clock: RoleClock = new RoleClock(),
 ): Promise<SecureSumResult> {
   const q = description.quantization;
   if (q === undefined)
@@ -135,17 +161,27 @@ export async function secureSum(
     case 'none': {
       const sum = new Uint32Array(description.rotation.paddedDimension);
       for (const i of participants) await kernels.add(k, sum, encoded[i] as Uint32Array, sum);
+      clock.charge('server');
       return { sum, participants, dropped: dropouts.dropped };
     }
     case 'shamir':
       return (p.threshold ?? p.servers) === p.servers
-        ? additiveSum(k, p.servers, encoded, participants, dropouts, rng, kernels)
-        : shamirSum(k, p.servers, p.threshold ?? p.servers, encoded, participants, dropouts, rng);
+        ? additiveSum(k, p.servers, encoded, participants, dropouts, rng, kernels, clock)
+        : shamirSum(
+            k,
+            p.servers,
+            p.threshold ?? p.servers,
+            encoded,
+            participants,
+            dropouts,
+            rng,
+            clock,
+          );
     case 'secagg':
     case 'secagg+':
       if (secagg === undefined)
         throw new PrivaggError('INVALID_PARAMETER', 'secure aggregation was not planned');
-      return secaggSum(k, secagg, encoded, dropouts, rng, kernels);
+      return secaggSum(k, secagg, encoded, dropouts, rng, kernels, clock);
     default:
       throw new PrivaggError(
         'BACKEND_UNAVAILABLE',
@@ -168,28 +204,32 @@ async function additiveSum(
   dropouts: NormalizedDropouts,
   rng: Rng,
   kernels: KernelBackend,
+  clock: RoleClock,
 ): Promise<SecureSumResult> {
   const d = encoded[0]?.length ?? 0;
   const totals = Array.from({ length: servers }, () => new Uint32Array(d));
   const mask = k === 32 ? -1 : (2 ** k - 1) | 0;
   for (const i of participants) {
-    // the last share is the input minus the others; the encoded vector is ours to overwrite
+    // the client: the last share is the input minus the others (the encoded vector is ours to
+    // overwrite)
     let last: Uint32Array = encoded[i] as Uint32Array;
+    const shares: Uint32Array[] = [];
     for (let s = 0; s < servers - 1; s++) {
       const share = drawWords(rng, d);
       if (k < 32) for (let j = 0; j < d; j++) share[j] = (share[j] as number) & mask;
-      await kernels.add(k, totals[s] as Uint32Array, share, totals[s] as Uint32Array);
       last = await kernels.sub(k, last, share, last);
+      shares.push(share);
     }
-    await kernels.add(
-      k,
-      totals[servers - 1] as Uint32Array,
-      last,
-      totals[servers - 1] as Uint32Array,
-    );
+    shares.push(last);
+    clock.charge('client');
+    // the servers: each adds its share
+    for (const [s, share] of shares.entries())
+      await kernels.add(k, totals[s] as Uint32Array, share, totals[s] as Uint32Array);
+    clock.charge('server');
   }
   const sum = new Uint32Array(d);
   for (const t of totals) await kernels.add(k, sum, t, sum);
+  clock.charge('server');
   return { sum, participants, dropped: dropouts.dropped };
 }
 
@@ -211,6 +251,7 @@ function shamirSum(
   participants: readonly number[],
   dropouts: NormalizedDropouts,
   rng: Rng,
+  clock: RoleClock,
 ): SecureSumResult {
   if (k !== SHAMIR_RING_BITS)
     throw new PrivaggError(
@@ -223,15 +264,19 @@ function shamirSum(
   for (const i of participants) {
     ringToField(k, encoded[i] as Uint32Array, field);
     const shares = shamirShare(field, { threshold, shares: servers }, rng);
+    clock.charge('client');
     for (let s = 0; s < servers; s++)
       addFieldInto(totals[s] as Uint32Array, (shares[s] as { value: Uint32Array }).value);
+    clock.charge('server');
   }
   // any `threshold` servers reconstruct; use the first ones
   const sumField = shamirReconstruct(
     totals.slice(0, threshold).map((value, s) => ({ index: s + 1, value })),
     { threshold },
   );
-  return { sum: fieldToRing(k, sumField), participants, dropped: dropouts.dropped };
+  const sum = fieldToRing(k, sumField);
+  clock.charge('server');
+  return { sum, participants, dropped: dropouts.dropped };
 }
 
 /**
@@ -283,6 +328,7 @@ async function secaggSum(
   dropouts: NormalizedDropouts,
   rng: Rng,
   kernels: KernelBackend,
+  clock: RoleClock,
 ): Promise<SecureSumResult> {
   const mod = 2 ** k;
   const half = mod / 2;
@@ -304,6 +350,8 @@ async function secaggSum(
       );
     return u;
   });
+  // the clients' shift into SecAgg's range
+  clock.charge('client');
   const result = await simulateSecAgg({
     inputs,
     modulusBits: k,
@@ -322,6 +370,10 @@ async function secaggSum(
     kernels,
     rng,
   });
+  // the protocol's own split (its clients run one at a time)
+  const roles = result.roleSeconds;
+  if (roles !== undefined) clock.add(roles.clients, roles.server);
+  else clock.charge('server');
   if (!(result.sum instanceof Uint32Array))
     throw new PrivaggError('INVALID_PARAMETER', 'wide SecAgg sums are not supported by plans');
   const shift = (result.survivors.length * setup.offset) % mod;
@@ -330,6 +382,7 @@ async function secaggSum(
   const dropped: Record<string, readonly number[]> = {};
   for (const [stage, list] of Object.entries(result.dropped))
     if (list.length > 0) dropped[stage] = list;
+  clock.charge('server');
   return { sum, participants: result.survivors, dropped };
 }
 
@@ -362,9 +415,12 @@ export async function ckksSum(
   participants: readonly number[],
   valueBound: number,
   rng: Rng,
+  clock: RoleClock = new RoleClock(),
 ): Promise<CkksSumResult> {
   using ctx = await createCkksContext(PLAN_CKKS_PRESET);
   const encrypt = (i: number, key: Parameters<typeof ctx.encryptToBytes>[1]): Uint8Array => {
+    // key generation and the server's work before this are the server's; encryption the client's
+    clock.charge('server');
     try {
       return ctx.encryptToBytes(vectors[i] as Float64Array, key, { bound: valueBound });
     } catch (e) {
@@ -374,6 +430,8 @@ export async function ckksSum(
         "a client's noisy values exceeded the plan's public CKKS value bound (probability below 2^-40 by plan); the round is refused",
         { cause: e },
       );
+    } finally {
+      clock.charge('client');
     }
   };
   const securityBits = protection.floodingBits ?? 40;

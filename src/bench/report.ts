@@ -295,6 +295,8 @@ export function renderReport(r: BenchResults): string {
           'protection / privacy',
           'status',
           'round s',
+          'client s',
+          'server s',
           'bytes/client',
           'RMSE',
           'predicted',
@@ -309,6 +311,8 @@ export function renderReport(r: BenchResults): string {
                 x.label,
                 'ok',
                 x.totalSeconds ? fmtStat(x.totalSeconds) : '-',
+                x.clientSeconds ? sig(x.clientSeconds.median) : '-',
+                x.serverSeconds ? sig(x.serverSeconds.median) : '-',
                 fmtBytes(x.bytesPerClient ?? 0),
                 x.errorRmse ? fmtStat(x.errorRmse) : '-',
                 sig(x.predictedRmse ?? 0),
@@ -317,7 +321,7 @@ export function renderReport(r: BenchResults): string {
                 x.ratioToLimit === undefined ? '-' : `${sig(x.ratioToLimit)}x`,
                 x.limitModel ?? '-',
               ]
-            : [x.label, x.status, x.reason ?? '', '', '', '', '', '', '', ''],
+            : [x.label, x.status, x.reason ?? '', '', '', '', '', '', '', '', '', ''],
         ),
       ),
     );

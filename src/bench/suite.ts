@@ -129,7 +129,7 @@ export function defaultWorkload(quick: boolean): Required<Workload> {
 }
 
 const NOTE =
-  'plan.simulate() runs clients and server interleaved in one process and exposes no phase split: time is the whole round (client + server); clientSeconds/serverSeconds are null. Error is of the mean against the plaintext mean of the participants (clipping, quantization, noise, CKKS); predicted is describe().expectedError.meanStd (no clipping term).';
+  "round s is the whole simulated round; client s is one client's work (clip, encode, noise, share, mask or encrypt) and server s the server's (sum, unmask, decrypt, decode; helpers and key holders count as the server), each timed on its own because plan.simulate() runs the clients one after the other (roleSeconds). Error is of the mean against the plaintext mean of the participants (clipping, quantization, noise, CKKS); predicted is describe().expectedError.meanStd (no clipping term).";
 
 function statMetric(id: string, unit: string, better: 'lower' | 'higher', s: Stat): Metric {
   return { id, unit, better, median: s.median, q1: s.q1, q3: s.q3, min: s.min, max: s.max, n: s.n };
@@ -161,6 +161,10 @@ export function collectMetrics(r: Omit<BenchResults, 'metrics'>): Metric[] {
     if (row.status !== 'ok') continue;
     if (row.totalSeconds)
       m.push(statMetric(`workload:${row.label}:seconds`, 's', 'lower', row.totalSeconds));
+    if (row.clientSeconds)
+      m.push(statMetric(`workload:${row.label}:clientSeconds`, 's', 'lower', row.clientSeconds));
+    if (row.serverSeconds)
+      m.push(statMetric(`workload:${row.label}:serverSeconds`, 's', 'lower', row.serverSeconds));
     if (row.errorRmse)
       m.push(statMetric(`workload:${row.label}:rmse`, '1', 'lower', row.errorRmse));
     if (row.bytesPerClient !== undefined)
@@ -182,6 +186,8 @@ function printWorkload(rows: readonly WorkloadRow[], log: (l: string) => void): 
       [
         'protection / privacy',
         'round s (median [IQR])',
+        'client s',
+        'server s',
         'bytes/client',
         'RMSE mean',
         'predicted',
@@ -194,6 +200,8 @@ function printWorkload(rows: readonly WorkloadRow[], log: (l: string) => void): 
           ? [
               r.label,
               r.totalSeconds ? fmtStat(r.totalSeconds) : '-',
+              r.clientSeconds ? sig(r.clientSeconds.median) : '-',
+              r.serverSeconds ? sig(r.serverSeconds.median) : '-',
               fmtBytes(r.bytesPerClient ?? 0),
               r.errorRmse ? sig(r.errorRmse.median) : '-',
               sig(r.predictedRmse ?? 0),
@@ -201,7 +209,7 @@ function printWorkload(rows: readonly WorkloadRow[], log: (l: string) => void): 
               r.epsilon === undefined || !Number.isFinite(r.epsilon) ? '-' : sig(r.epsilon),
               r.ratioToLimit === undefined ? '-' : `${sig(r.ratioToLimit)}x`,
             ]
-          : [r.label, r.status, '', '', '', '', '', ''],
+          : [r.label, r.status, '', '', '', '', '', '', '', ''],
       ),
     ),
   );

@@ -81,10 +81,14 @@ export interface WorkloadRow {
   readonly reason?: string;
   /** Seconds of one simulated round (clients and server together). */
   readonly totalSeconds?: Stat;
-  /** Always null: plan.simulate() runs clients and server interleaved and exposes no phase split. */
-  readonly clientSeconds: null;
-  /** Always null (see clientSeconds). */
-  readonly serverSeconds: null;
+  /**
+   * Seconds of one client's work per round (clip, encode, noise, share, mask or encrypt), from
+   * the round's `roleSeconds.perClient`: clients run one after the other in a simulation, so each
+   * role is timed on its own. Null for rows that did not run.
+   */
+  readonly clientSeconds: Stat | null;
+  /** Seconds of the server's work per round (sum, unmask, decrypt, decode), from `roleSeconds.server`. */
+  readonly serverSeconds: Stat | null;
   /** Bytes one client uploads per round, from describe(). */
   readonly bytesPerClient?: number;
   /** Largest absolute error of the mean against the plaintext mean of the participants. */
@@ -326,6 +330,8 @@ export async function runWorkload(
         if (protection.kind === 'ckks' && ckksEncrypt === undefined)
           ckksEncrypt = (await measureCkksEncrypt(options.repeats)).median;
         const seconds: number[] = [];
+        const clientTimes: number[] = [];
+        const serverTimes: number[] = [];
         const maxAbs: number[] = [];
         const rmse: number[] = [];
         let clipped = 0;
@@ -338,6 +344,10 @@ export async function runWorkload(
           const t0 = performance.now();
           const result = await plan.simulate(vectors, { dropouts });
           seconds.push((performance.now() - t0) / 1000);
+          if (result.roleSeconds !== undefined) {
+            clientTimes.push(result.roleSeconds.perClient);
+            serverTimes.push(result.roleSeconds.server);
+          }
           const e = errors(result.mean, exact);
           maxAbs.push(e.maxAbs);
           rmse.push(e.rmse);
@@ -351,6 +361,8 @@ export async function runWorkload(
           ...base,
           status: 'ok',
           totalSeconds,
+          clientSeconds: clientTimes.length === 0 ? null : summarize(clientTimes),
+          serverSeconds: serverTimes.length === 0 ? null : summarize(serverTimes),
           bytesPerClient: description.bytesPerClient,
           errorMaxAbs: summarize(maxAbs),
           errorRmse: summarize(rmse),

@@ -188,6 +188,18 @@ export interface SecAggSimulationResult extends SecAggResult {
   readonly plan: SecAggPlan;
   /** Every client message the server refused. */
   readonly rejections: readonly SecAggRejection[];
+  /**
+   * Seconds spent in client calls (summed over every client) and in server calls. Measured when
+   * clients run one at a time (no worker pool); `undefined` with `workers`, where they overlap.
+   */
+  readonly roleSeconds:
+    | {
+        /** Seconds in client calls, summed over every client. */
+        readonly clients: number;
+        /** Seconds in server calls. */
+        readonly server: number;
+      }
+    | undefined;
 }
 
 const OPTION_KEYS = [
@@ -325,6 +337,16 @@ async function runRound(
   kernels: KernelBackend | undefined,
   rng: Rng,
 ): Promise<SecAggSimulationResult> {
+  let clientMs = 0;
+  let serverMs = 0;
+  let t = performance.now();
+  /** Charge the time since the last mark to the clients or the server. */
+  const charge = (role: 'client' | 'server'): void => {
+    const now = performance.now();
+    if (role === 'client') clientMs += now - t;
+    else serverMs += now - t;
+    t = now;
+  };
   const malicious = plan.tier === 'malicious';
   const signing = malicious ? inputs.map(() => ed25519KeyPairFast(rng)) : undefined;
   const verificationKeys = signing?.map((k) => k.publicKey);
@@ -342,6 +364,7 @@ async function runRound(
           : { signingKey: (signing[id] as { secretKey: Uint8Array }).secretKey, verificationKeys }),
       }),
   );
+  charge('client');
   const server = new SecAggServer({
     plan,
     ...(verificationKeys === undefined ? {} : { verificationKeys }),
@@ -354,13 +377,20 @@ async function runRound(
     for (const i of drops.get(key) ?? []) silent.add(i);
   };
 
-  for (const [id, c] of clients.entries()) server.receive(id, c.start());
+  charge('server');
+  for (const [id, c] of clients.entries()) {
+    const advertised = c.start();
+    charge('client');
+    server.receive(id, advertised);
+    charge('server');
+  }
   silence('afterAdvertiseKeys');
   const handle = async (id: number, messages: readonly Uint8Array[]): Promise<void> => {
     const client = clients[id] as SecAggClient;
     for (const raw of messages) {
       const message = rewrite(raw, id, hooks, limits);
       let reply: Uint8Array | undefined;
+      charge('server');
       try {
         reply = await client.receive(message);
       } catch (e) {
@@ -368,6 +398,8 @@ async function runRound(
         onClientAbort?.(id, e);
         silent.add(id);
         return;
+      } finally {
+        charge('client');
       }
       if (reply === undefined) continue;
       if (peekType(reply) === MessageType.UnmaskResponse && hooks.observeUnmaskResponse) {
@@ -407,7 +439,14 @@ async function runRound(
     await deliver(server.advance()); // unmask request -> shares
   }
   const result = await server.finish();
-  return { ...result, plan, rejections: server.rejections };
+  charge('server');
+  return {
+    ...result,
+    plan,
+    rejections: server.rejections,
+    roleSeconds:
+      pool === undefined ? { clients: clientMs / 1000, server: serverMs / 1000 } : undefined,
+  };
 }
 
 function rewrite(

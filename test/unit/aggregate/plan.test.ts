@@ -353,3 +353,39 @@ describe('planAggregation: secure aggregation', () => {
     ).toThrow(/clients.minimum/);
   });
 });
+
+describe('planAggregation: the round time split between clients and server', () => {
+  const protections: AggregationConfig['protection'][] = [
+    { kind: 'none' },
+    { kind: 'secagg+', dropoutTolerance: 0.2 },
+    { kind: 'shamir', servers: 3, threshold: 2 },
+    { kind: 'ckks' },
+  ];
+  for (const protection of protections)
+    it(`${protection.kind}: both roles are timed and together fit in the round`, async () => {
+      const n = 10;
+      const plan = planAggregation({
+        dimension: 2000,
+        clients: { expected: n, minimum: 8 },
+        clip: { l2: 1 },
+        protection,
+        privacy:
+          protection.kind === 'none'
+            ? { kind: 'local-dp', epsilon: 4, delta: 1e-5 }
+            : { kind: 'distributed-dp', epsilon: 4, delta: 1e-5 },
+      });
+      const vectors = Array.from({ length: n }, (_, i) =>
+        Array.from({ length: 2000 }, (_, j) => Math.sin(i + j) / 50),
+      );
+      const t0 = performance.now();
+      const result = await plan.simulate(vectors, { rng });
+      const wall = (performance.now() - t0) / 1000;
+      const roles = result.roleSeconds as { perClient: number; server: number };
+      expect(roles.perClient).toBeGreaterThan(0);
+      expect(roles.server).toBeGreaterThan(0);
+      // the clients' time (n of them, one after the other) and the server's add up to at most the
+      // round (validation before the first mark is in neither)
+      expect(roles.perClient * n + roles.server).toBeLessThanOrEqual(wall + 1e-3);
+      expect(roles.perClient * n + roles.server).toBeGreaterThan(0.5 * wall);
+    });
+});
