@@ -1077,9 +1077,6 @@ async function runRound(
 
   // client side: clip, weight (then encode and noise for ring protections)
   const clock = new RoleClock();
-  const roles = (): { roleSeconds: { perClient: number; server: number } } => ({
-    roleSeconds: { perClient: clock.clientMs / 1000 / n, server: clock.serverMs / 1000 },
-  });
   const clippedClients = new Set<number>();
   const prepared = vectors.map((v, i) => {
     const { vector, clipped } = prepareClientVector(config, description, v, weights?.[i]);
@@ -1088,6 +1085,19 @@ async function runRound(
   });
   clock.charge('client');
   const weighted = weights !== undefined;
+  /** The result from the protected sum, the server's last step of every path. */
+  const finish = (
+    sum: Float64Array,
+    participants: readonly number[],
+    dropped: Readonly<Record<string, readonly number[]>>,
+  ): Omit<AggregationResult, 'round' | 'privacy'> => {
+    const finished = finishRound(config, sum, participants, dropped, clippedClients, weighted);
+    clock.charge('server');
+    return {
+      ...finished,
+      roleSeconds: { perClient: clock.clientMs / 1000 / n, server: clock.serverMs / 1000 },
+    };
+  };
 
   if (config.protection.kind === 'ckks') {
     const participants = [...prepared.keys()].filter((i) => !dropouts.excludedBeforeInput.has(i));
@@ -1109,16 +1119,7 @@ async function runRound(
       clock,
     );
     releaseCkksSum(description, calibration, sum, options.serverRng ?? rng);
-    const finished = finishRound(
-      config,
-      sum,
-      participants,
-      dropouts.dropped,
-      clippedClients,
-      weighted,
-    );
-    clock.charge('server');
-    return { ...finished, encryptionErrorBound: errorBound, ...roles() };
+    return { ...finish(sum, participants, dropouts.dropped), encryptionErrorBound: errorBound };
   }
   if (description.quantization === undefined) {
     // no protection and no DP: the exact float sum of the participants
@@ -1128,16 +1129,7 @@ async function runRound(
       const x = prepared[i] as Float64Array;
       for (let j = 0; j < sum.length; j++) sum[j] = (sum[j] as number) + (x[j] as number);
     }
-    const finished = finishRound(
-      config,
-      sum,
-      participants,
-      dropouts.dropped,
-      clippedClients,
-      weighted,
-    );
-    clock.charge('server');
-    return { ...finished, ...roles() };
+    return finish(sum, participants, dropouts.dropped);
   }
 
   // the round's rotation seed: fresh from the server's randomness, shared by every client (a
@@ -1166,7 +1158,5 @@ async function runRound(
     dropped,
   } = await secureSum(config, description, secagg, encoded, dropouts, rng, kernels, clock);
   const sum = await decodeRingSum(description, calibration, ringSum, serverRng, seed, kernels);
-  const finished = finishRound(config, sum, participants, dropped, clippedClients, weighted);
-  clock.charge('server');
-  return { ...finished, ...roles() };
+  return finish(sum, participants, dropped);
 }
